@@ -1,0 +1,31 @@
+"""rlkit: reinforcement-learning research in JAX, papers' algorithms as jitted, vmapped programs.
+
+Importing rlkit enables JAX's float64 mode: exact quantities (planning values, pseudo-regret,
+constraint thresholds, oracles) are float64; networks declare float32 explicitly.
+"""
+import jax as _jax
+
+_jax.config.update("jax_enable_x64", True)
+
+from rlkit.agent import Agent, HParams, Trajectory, hparams, leaf_fields, static  # noqa: E402
+from rlkit.config import ConfigError, EnvConfig, ExperimentConfig, RunConfig, apply_overrides  # noqa: E402
+from rlkit.env import Env, EnvSpec  # noqa: E402
+from rlkit.rollout import rollout  # noqa: E402
+from rlkit.trainer import RunnerState, TrainConfig, Trainer, TrainOutput, make_train  # noqa: E402
+from rlkit.wrappers import EpisodeStatistics, Wrapper  # noqa: E402
+
+__version__ = "0.1.0"
+
+
+def run(config, overrides=None, **kwargs):
+    """Run an experiment config (see :func:`rlkit.runner.run`)."""
+    from rlkit.runner import run as _run
+    return _run(config, overrides=overrides, **kwargs)
+
+
+__all__ = [
+    "Agent", "HParams", "Trajectory", "hparams", "leaf_fields", "static", "ConfigError",
+    "EnvConfig", "ExperimentConfig", "RunConfig", "apply_overrides", "Env", "EnvSpec", "rollout",
+    "RunnerState", "TrainConfig", "Trainer", "TrainOutput", "make_train", "EpisodeStatistics",
+    "Wrapper", "run",
+]

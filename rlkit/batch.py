@@ -1,0 +1,127 @@
+"""Seeds x hyper-parameter trials of one agent as one vmapped, device-sharded computation.
+
+The batch axis (trial-major: index ``trial * seeds + seed``) is sharded over ``jax.devices()``
+with a 1-D ``NamedSharding`` mesh; the same code runs on one CPU, several (emulated) devices, a
+GPU or a TPU. Seed ``s`` uses ``fold_in(PRNGKey(base_seed), s)`` for every trial (common random
+numbers), so trials differ only in their hyper-parameters.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from rlkit.agent import leaf_fields
+from rlkit.config import ConfigError
+from rlkit.trainer import TrainConfig, make_train
+
+INSTANCE_SALT = 0x5EED
+
+
+def seed_keys(base_seed: int, seeds: int) -> jax.Array:
+    base = jax.random.PRNGKey(base_seed)
+    return jax.vmap(lambda i: jax.random.fold_in(base, i))(jnp.arange(seeds))
+
+
+def stack_hparams(hps: Sequence[Any], repeat: int = 1) -> Any:
+    """Stack same-structure hyper-parameter dataclasses along a new leading axis, each repeated
+    ``repeat`` times. Trials must differ only in leaf fields (static fields fix shapes)."""
+    treedef = jax.tree_util.tree_structure(hps[0])
+    for i, hp in enumerate(hps[1:], 1):
+        if type(hp) is not type(hps[0]) or jax.tree_util.tree_structure(hp) != treedef:
+            raise ConfigError(
+                f"trial {i} differs from trial 0 in a static hyper-parameter or its type; only leaf "
+                f"fields ({', '.join(leaf_fields(hps[0]))}) can vary inside one batched call")
+    return jax.tree_util.tree_map(
+        lambda *xs: jnp.repeat(jnp.stack([jnp.asarray(x) for x in xs]), repeat, axis=0), *hps)
+
+
+def batch_sharding(batch_size: int, devices: Sequence[Any] | None = None) -> NamedSharding:
+    """Shard a leading axis of ``batch_size`` over the largest number of devices dividing it."""
+    devices = list(jax.devices() if devices is None else devices)
+    n = max(d for d in range(1, len(devices) + 1) if batch_size % d == 0)
+    mesh = Mesh(np.asarray(devices[:n]), ("batch",))
+    return NamedSharding(mesh, PartitionSpec("batch"))
+
+
+class BatchedTrainer:
+    """Trainer for ``len(hps)`` trials x ``seeds`` seeds of one agent on one env config."""
+
+    def __init__(self, env_cfg: Any, hps: Sequence[Any], train_cfg: TrainConfig, seeds: int,
+                 base_seed: int = 0, devices: Sequence[Any] | None = None):
+        if not hps:
+            raise ConfigError("at least one hyper-parameter trial is needed")
+        self.env_cfg = env_cfg
+        self.env = env_cfg.make_env()
+        self.agent = hps[0].make_agent()
+        self.trainer = make_train(self.env, self.agent, train_cfg)
+        self.train_cfg = train_cfg
+        self.trials = len(hps)
+        self.seeds = seeds
+        self.batch_size = self.trials * seeds
+        self.sharding = batch_sharding(self.batch_size, devices)
+        keys = jnp.tile(seed_keys(base_seed, seeds), (self.trials, 1))
+        self.keys = jax.device_put(keys, self.sharding)
+        self.hp = jax.device_put(stack_hparams(hps, seeds), self.sharding)
+        self.per_seed_params = bool(getattr(env_cfg, "instance_per_seed", False))
+        if self.per_seed_params:
+            instance_keys = jax.vmap(lambda k: jax.random.fold_in(k, INSTANCE_SALT))(keys)
+            params = jax.jit(jax.vmap(env_cfg.make_params))(instance_keys)
+            self.env_params = jax.device_put(params, self.sharding)
+        else:
+            self.env_params = env_cfg.make_params(jax.random.PRNGKey(base_seed))
+        self._params_axis = 0 if self.per_seed_params else None
+        self._init = jax.jit(jax.vmap(self.trainer.init, in_axes=(0, 0, self._params_axis)))
+        self._chunks: dict[int, Any] = {}
+
+    def init(self):
+        return self._init(self.keys, self.hp, self.env_params)
+
+    def chunk_fn(self, n: int):
+        """The jitted, vmapped function running ``n`` iterations (compiled once per ``n``)."""
+        if n not in self._chunks:
+            fn = functools.partial(self.trainer.run_chunk, num_iterations=n)
+            self._chunks[n] = jax.jit(jax.vmap(fn, in_axes=(0, 0, self._params_axis)))
+        return self._chunks[n]
+
+    def run_chunk(self, runner, n: int):
+        return self.chunk_fn(n)(runner, self.hp, self.env_params)
+
+    def place(self, runner):
+        """Put a (restored, host) runner state on the batch sharding."""
+        return jax.device_put(runner, self.sharding)
+
+    def split(self, metrics: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
+        """``[trials * seeds, T]`` metrics -> per trial ``[seeds, T]``."""
+        out = []
+        for t in range(self.trials):
+            out.append({k: v[t * self.seeds:(t + 1) * self.seeds] for k, v in metrics.items()})
+        return out
+
+
+def chunk_lengths(total: int, chunks: int) -> list[int]:
+    """Cut ``total`` iterations into at most ``chunks`` near-equal pieces (at most two lengths)."""
+    size = math.ceil(total / max(1, min(chunks, total)))
+    lengths = [size] * (total // size)
+    if total % size:
+        lengths.append(total % size)
+    return lengths
+
+
+def train_seeds(env: Any, hp: Any, train_cfg: TrainConfig, seeds: int, env_params: Any = None,
+                base_seed: int = 0, params_batched: bool = False) -> dict[str, np.ndarray]:
+    """Train ``seeds`` seeds of ``hp``'s agent as one jitted, vmapped call; metrics ``[seeds, T]``.
+
+    A convenience for checks and tests that hold an env object rather than an env config.
+    ``params_batched``: ``env_params`` has a leading seed axis (one instance per seed).
+    """
+    trainer = make_train(env, hp.make_agent(), train_cfg)
+    env_params = env.default_params() if env_params is None else env_params
+    fn = jax.jit(jax.vmap(trainer, in_axes=(0, None, 0 if params_batched else None)))
+    out = fn(seed_keys(base_seed, seeds), hp, env_params)
+    return {k: np.asarray(v) for k, v in out.metrics.items()}

@@ -1,0 +1,110 @@
+"""Exact planning on a :class:`TabularModel`: backward induction, policy evaluation, Q-functions.
+
+All functions are jittable and vmappable over models. A policy is a table ``pi[H, S, A]`` of
+action probabilities; :func:`deterministic_policy` turns ``a[H, S]`` into one.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from rlkit.tabular.model import TabularModel
+
+
+class Values(NamedTuple):
+    Q: jax.Array  # [H, S, A]
+    V: jax.Array  # [H + 1, S], V[H] = 0
+
+
+def _identity(h, Q):
+    return Q
+
+
+def _backward(P: jax.Array, r: jax.Array, backup, transform=_identity) -> Values:
+    """Generic backward induction: ``Q_h = transform(h, r_h + P_h V_{h+1})``, ``V_h = backup(h, Q_h)``.
+
+    ``P`` is ``[H, S, A, S]`` (already broadcast), ``r`` ``[H, S, A]``, ``V_H = 0``.
+    """
+    H, S = r.shape[0], r.shape[1]
+    V_last = jnp.zeros((S,), r.dtype)
+
+    def body(V_next, xs):
+        h, P_h, r_h = xs
+        Q_h = transform(h, r_h + P_h @ V_next)
+        V_h = backup(h, Q_h)
+        return V_h, (Q_h, V_h)
+
+    _, (Q, V) = jax.lax.scan(body, V_last, (jnp.arange(H), P, r), reverse=True)
+    return Values(Q, jnp.concatenate([V, V_last[None]], axis=0))
+
+
+def _max(h, Q):
+    return Q.max(-1)
+
+
+def value_iteration(model: TabularModel) -> Values:
+    """Optimal ``Q*`` and ``V*`` by backward induction (Bellman optimality, finite horizon)."""
+    return _backward(model.kernel(), model.r, _max)
+
+
+def evaluate_policy(model: TabularModel, pi: jax.Array) -> Values:
+    """``Q^pi`` and ``V^pi`` of a (stochastic, non-stationary) policy ``pi[H, S, A]``."""
+    return _backward(model.kernel(), model.r, lambda h, Q: jnp.sum(pi[h] * Q, -1))
+
+
+def policy_value(model: TabularModel, pi: jax.Array) -> jax.Array:
+    """Expected return ``mu . V^pi_0`` of the policy."""
+    return model.mu @ evaluate_policy(model, pi).V[0]
+
+
+def greedy_actions(Q: jax.Array) -> jax.Array:
+    """``argmax_a Q[h, s, a]`` with ties broken by the lowest index."""
+    return jnp.argmax(Q, axis=-1).astype(jnp.int32)
+
+
+def deterministic_policy(actions: jax.Array, A: int) -> jax.Array:
+    """One-hot policy table ``pi[H, S, A]`` from actions ``a[H, S]``."""
+    return jax.nn.one_hot(actions, A, dtype=jnp.float64)
+
+
+def optimal_policy(model: TabularModel) -> jax.Array:
+    """A deterministic optimal policy as a table ``pi[H, S, A]``."""
+    return deterministic_policy(greedy_actions(value_iteration(model).Q), model.A)
+
+
+def optimistic_values(P_hat: jax.Array, r: jax.Array, bonus: jax.Array) -> Values:
+    """UCBVI planning (Azar et al. 2017, Alg. 1): ``Q_h = min(r_h + b_h + P_h V_{h+1}, H - h)``.
+
+    ``P_hat`` ``[H, S, A, S]``, ``r`` and ``bonus`` ``[H, S, A]``; step ``h`` is 0-based, so the
+    cap ``H - h`` is the number of steps left including this one.
+    """
+    H = r.shape[0]
+    return _backward(P_hat, r + bonus, _max, lambda h, Q: jnp.minimum(Q, (H - h).astype(Q.dtype)))
+
+
+def pessimistic_policy_value(P_hat: jax.Array, r: jax.Array, bonus: jax.Array, pi: jax.Array,
+                             clip: bool = True) -> Values:
+    """Lower-confidence evaluation of ``pi`` in the model ``(P_hat, r - bonus)``.
+
+    ``clip=True``: ``V_h(s) = sum_a pi(a|s) max(0, r - b + P_hat V_{h+1})`` (StepMix spec §2.2,
+    LCB_clip); ``clip=False``: the exact value in the signed model (LCB_lin).
+    """
+    value = lambda h, Q: jnp.sum(pi[h] * Q, -1)  # noqa: E731
+    if clip:
+        return _backward(P_hat, r - bonus, value, lambda h, Q: jnp.maximum(Q, 0.0))
+    return _backward(P_hat, r - bonus, value)
+
+
+def occupancy(model: TabularModel, pi: jax.Array) -> jax.Array:
+    """State-action occupancy ``d[h, s, a] = P(s_h = s, a_h = a)`` under ``pi`` from ``mu``."""
+    P = model.kernel()
+
+    def body(d_s, xs):
+        P_h, pi_h = xs
+        d_sa = d_s[:, None] * pi_h
+        return jnp.einsum("sa,sat->t", d_sa, P_h), d_sa
+
+    _, d = jax.lax.scan(body, model.mu, (P, pi))
+    return d
