@@ -12,14 +12,12 @@ import pytest  # noqa: E402
 import rlkit  # noqa: E402,F401  (enables float64)
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = ROOT / "tests" / "fixtures"   # a copy of ../shared/fixtures (see its README.md)
 
 
 @pytest.fixture
 def fixtures_dir() -> Path:
-    """``../shared/fixtures`` relative to the project root (skip when the checkout lacks it)."""
-    if not FIXTURES.exists():
-        pytest.skip(f"fixtures folder {FIXTURES} not found")
+    """The test fixtures (BRIDGE MDPs with upstream reference outputs)."""
     return FIXTURES
 
 
