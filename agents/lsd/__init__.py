@@ -1,0 +1,1 @@
+"""Agents for last-switch-dependent bandits (spec ``specs/lsd_bandits.md``)."""
