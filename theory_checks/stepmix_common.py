@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any, NamedTuple, Sequence
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -48,12 +49,20 @@ def select(instances: Instances, rows: Sequence[int]) -> Instances:
 
 
 @functools.lru_cache(maxsize=None)
-def _programs(env, agent_type: type, H: int, chunk: int):
-    """The jitted, vmapped ``init`` and ``chunk`` of one agent class (shapes retrace as usual)."""
+def _programs(env, agent_type: type, H: int, chunk: int, shapes: tuple):
+    """The jitted, vmapped ``init`` and ``chunk`` of one agent class for one batch shape
+    (``shapes``: the shapes of the stacked env params). The chunk runs under
+    ``chex.assert_max_traces(n=1)``: calling it again with other leaf hyper-parameters, other
+    instances or the next chunk's state must never retrace (and recompile)."""
     trainer = make_train(env, agent_type(), TrainConfig(num_iterations=chunk, num_envs=1, rollout_len=H))
     init = jax.jit(jax.vmap(trainer.init, in_axes=(0, 0, 0)))
-    step = jax.jit(jax.vmap(functools.partial(trainer.run_chunk, num_iterations=chunk), in_axes=(0, 0, 0)))
+    body = chex.assert_max_traces(functools.partial(trainer.run_chunk, num_iterations=chunk), n=1)
+    step = jax.jit(jax.vmap(body, in_axes=(0, 0, 0)))
     return init, step
+
+
+def program_shapes(params) -> tuple:
+    return tuple(tuple(x.shape) for x in jax.tree_util.tree_leaves(params))
 
 
 def train_rows(env, keys: jax.Array, hps: Sequence[Any], params: Any, episodes: int,
@@ -64,8 +73,8 @@ def train_rows(env, keys: jax.Array, hps: Sequence[Any], params: Any, episodes: 
         raise ValueError(f"episodes={episodes} must be a multiple of the chunk {chunk}")
     agent = hps[0].make_agent()
     H = int(params.model.r.shape[-3])
-    init, step = _programs(env, type(agent), H, chunk)
-    hp = stack_hparams(list(hps))
+    init, step = _programs(env, type(agent), H, chunk, program_shapes(params))
+    hp = stack_hparams([jax.tree_util.tree_map(lambda x: jnp.asarray(x, jnp.float64), h) for h in hps])
     runner = init(keys, hp, params)
     collected = []
     for _ in range(episodes // chunk):

@@ -67,93 +67,137 @@ def test_exact_evaluation_matches_monte_carlo(tiny):
 
 
 # --- test 2 ----------------------------------------------------------------------------------
+def _state_for(model, baseline, bar_actions, rho):
+    """A conservative agent state deploying (pi_bar, pi^b, rho) (only what ``evaluate`` reads)."""
+    from agents.conservative.common import ConservativeState
+    H, S, A = model.r.shape
+    return ConservativeState(
+        counts=zero_counts(H, S, A), rewards=model.r, mu=model.mu, baseline=baseline,
+        baseline_cdf=baseline, baseline_floor=jnp.float64(0), threshold=jnp.float64(0),
+        episodes=jnp.float64(0), optimistic=bar_actions, policy_cdf=baseline, rho=rho,
+        certificate=jnp.float64(0))
+
+
 def test_mixture_endpoints_and_epsmix_value(tiny):
     """Test 2: V(pi(0)) = V^b, V(pi(1)) = V(pi_bar) to 1e-12; EpsMix's value is linear in rho,
-    both through the pure functions and through the agents' ``evaluate``."""
+    through the pure functions and through the agents' ``evaluate``."""
     model, baseline = tiny
-    params = conservative_params(model, baseline)
-    spec = ConservativeMDP().spec(params)
-    bar = deterministic_policy(jax.random.randint(jax.random.PRNGKey(1), (3, 3), 0, 3), 3)
+    bar_actions = jax.random.randint(jax.random.PRNGKey(1), (3, 3), 0, 3)
+    bar = deterministic_policy(bar_actions, 3)
+    rhos = jnp.asarray([0.0, 1.0, 0.3])
     v_bar, v_b = policy_value(model, bar), policy_value(model, baseline)
-    assert abs(policy_value(model, mixture_policy(bar, baseline, 0.0)) - v_b) < 1e-12
-    assert abs(policy_value(model, mixture_policy(bar, baseline, 1.0)) - v_bar) < 1e-12
     for hp in (StepMixParams(), EpsMixParams()):
         agent = hp.make_agent()
-        state = agent.init(jax.random.PRNGKey(0), spec, hp)
-        state = state.replace(optimistic=jnp.argmax(bar, -1).astype(jnp.int32))
-        for rho in (0.0, 1.0, 0.3):
-            value = agent.evaluate(state.replace(rho=jnp.float64(rho)), hp, model)["value"]
-            if isinstance(hp, EpsMixParams):
-                expected = episode_mixture_value(rho, v_bar, v_b)
-            else:
-                expected = policy_value(model, mixture_policy(bar, baseline, rho))
-            assert abs(float(value) - float(expected)) < 1e-12
-            if rho in (0.0, 1.0):
-                assert abs(float(value) - float(v_bar if rho else v_b)) < 1e-12
+        values = jax.jit(jax.vmap(lambda rho: agent.evaluate(
+            _state_for(model, baseline, bar_actions, rho), hp, model)["value"]))(rhos)
+        values = np.asarray(values)
+        assert abs(values[0] - float(v_b)) < 1e-12
+        assert abs(values[1] - float(v_bar)) < 1e-12
+        if isinstance(hp, EpsMixParams):
+            assert abs(values[2] - float(episode_mixture_value(0.3, v_bar, v_b))) < 1e-12
+        else:
+            assert abs(values[2] - float(policy_value(model, mixture_policy(bar, baseline, 0.3)))) < 1e-12
+            assert abs(values[2] - float(episode_mixture_value(0.3, v_bar, v_b))) > 1e-6
 
 
 # --- test 3 ----------------------------------------------------------------------------------
+@jax.jit
+def _decomposition_gap(P, r, bar, base, rhos):
+    """``V(pi(rho)) - sum_z w_z(rho) V(pi^z)`` for each rho."""
+    H = r.shape[0]
+    model = make_model(P, r)
+    patterns = jnp.asarray(list(itertools.product((0.0, 1.0), repeat=H)))
+    per_pattern = jax.vmap(lambda z: policy_value(model, jnp.where(z[:, None, None] > 0, bar, base)))(patterns)
+
+    def gap(rho):
+        weights = rho ** patterns.sum(1) * (1 - rho) ** (H - patterns.sum(1))
+        return policy_value(model, mixture_policy(bar, base, rho)) - weights @ per_pattern
+    return jax.vmap(gap)(rhos)
+
+
 def test_pattern_decomposition_signed_mdp():
     """Test 3: V(pi(rho)) = sum_z rho^|z| (1 - rho)^(H-|z|) V(pi^z), also with signed rewards."""
     H, S, A = 4, 4, 3
     k = jax.random.split(jax.random.PRNGKey(5), 5)
     P = jax.random.dirichlet(k[0], jnp.ones(S, jnp.float64), (H, S, A))
-    patterns = jnp.asarray(list(itertools.product((0.0, 1.0), repeat=H)))
+    bar = deterministic_policy(jax.random.randint(k[2], (H, S), 0, A), A)
+    base = _random_policy(k[3], H, S, A)
+    rhos = jax.random.uniform(k[4], (5,), jnp.float64)
     for r in (jax.random.uniform(k[1], (H, S, A), jnp.float64),
               jax.random.uniform(k[1], (H, S, A), jnp.float64, -1.0, 1.0)):
-        model = make_model(P, r)
-        bar = deterministic_policy(jax.random.randint(k[2], (H, S), 0, A), A)
-        base = _random_policy(k[3], H, S, A)
-        per_pattern = jax.vmap(lambda z: policy_value(model, jnp.where(z[:, None, None] > 0, bar, base)))(patterns)
-        for rho in np.asarray(jax.random.uniform(k[4], (5,))):
-            weights = rho ** patterns.sum(1) * (1 - rho) ** (H - patterns.sum(1))
-            direct = policy_value(model, mixture_policy(bar, base, rho))
-            assert abs(float(direct) - float(weights @ per_pattern)) < 1e-10
+        assert float(jnp.max(jnp.abs(_decomposition_gap(P, r, bar, base, rhos)))) < 1e-10
 
 
 # --- tests 5 and 6 ---------------------------------------------------------------------------
-def _learning_snapshot(key, episodes, S=5, A=5, H=3):
-    """A random I-A-like instance with counts from ``episodes`` episodes of uniform play."""
-    k_m, k_d = jax.random.split(key)
-    model = random_mdp(k_m, S, A, H)
-    from rlkit.tabular.datasets import dataset_counts, sample_episodes
-    data = sample_episodes(k_d, model, jnp.full((H, S, A), 1.0 / A), episodes)
-    return model, dataset_counts(data, H, S, A)
+STEPS = 12
 
 
-def _stepmix_case(model, counts, episodes, bar_actions=None, bonus_scale=0.2, alpha=0.1, steps=12):
-    plan = optimistic_plan(counts, model.r, jnp.float64(episodes), 0.05, bonus_scale, "l1")
-    A = model.A
-    bar = deterministic_policy(plan.actions if bar_actions is None else bar_actions, A)
+def _stepmix_decision(counts, model, episodes, bonus_scale, bar_actions, use_bar):
+    """StepMix's decision as the agents make it, for (counts, model), alpha = 0.1; the optimistic
+    policy is the plan's or ``bar_actions`` where ``use_bar``. Returns the inputs of the
+    prototype, ``rho``, ``CERT(rho)``, ``CERT(rho + 2^-m)``, and the exact values on a grid."""
+    plan = optimistic_plan(counts, model.r, episodes, 0.05, bonus_scale, "l1")
+    A = model.r.shape[-1]
+    bar = deterministic_policy(jnp.where(use_bar, bar_actions, plan.actions), A)
     base = mixed_optimal_baseline(model)
     v_b = policy_value(model, base)
-    gamma = (1 - alpha) * v_b
+    gamma = 0.9 * v_b
     lin_b = policy_lower_value(plan.P_hat, plan.rewards, plan.bonus, base, model.mu, clip=False)
 
     def cert(rho):
         return mixture_certificate(plan.P_hat, plan.rewards, plan.bonus, bar, base, rho, model.mu,
                                    v_b, lin_b)
-    rho, c = bisect_largest_feasible(cert, gamma, steps)
-    return plan, bar, base, v_b, gamma, cert, rho, c
+    rho, c = bisect_largest_feasible(cert, gamma, STEPS)
+    grid = jnp.linspace(0.0, 1.0, 10_001)
+    values = jax.vmap(lambda x: policy_value(model, mixture_policy(bar, base, x)))(grid)
+    v_bar = policy_value(model, bar)
+    v_low = policy_lower_value(plan.P_hat, plan.rewards, plan.bonus, bar, model.mu, clip=True)
+    return dict(P_hat=plan.P_hat, bonus=plan.bonus, bar=bar, base=base, v_b=v_b, gamma=gamma,
+                rho=rho, cert=c, cert_rho=cert(rho), cert_next=cert(jnp.minimum(rho + 2.0 ** -STEPS, 1.0)),
+                grid=grid, values=values, v_bar=v_bar, v_low=v_low,
+                eps_rho=epsmix_rho(v_low, v_b, gamma))
+
+
+def _snapshots(seed: int, sizes):
+    """An I-A-like instance with the counts of the first n episodes of uniform play, n in sizes."""
+    from rlkit.tabular.datasets import sample_episodes
+    model = random_mdp(jax.random.PRNGKey(seed), 5, 5, 3)
+    data = sample_episodes(jax.random.PRNGKey(seed + 1), model, jnp.full((3, 5, 5), 0.2), max(sizes))
+    index = jnp.arange(max(sizes))[:, None] * jnp.ones((1, 3))
+
+    def counts_of(n):
+        return add_transitions(zero_counts(3, 5, 5), data.h, data.s, data.a, data.r, data.s_next,
+                               weight=(index < n).astype(jnp.float64).ravel())
+    return model, jax.vmap(counts_of)(jnp.asarray(sizes, jnp.float64))
+
+
+# one compiled program for the 8 cases of test 5 and the 8 of test 6
+_decide_all = jax.jit(jax.vmap(lambda models, counts, episodes, bonus_scale, bar, use: _stepmix_decision(
+    counts, models, episodes, bonus_scale, bar, use), in_axes=(0, 0, 0, None, 0, 0)))
 
 
 def test_stepmix_rho_selection_and_prototype():
     """Test 5 (StepMix): rho in {0} or certified, and rho = 1 or CERT(rho + 2^-m) < gamma;
     the same rho as the spec's numpy prototype on the same (P_hat, b)."""
-    seen_interior = 0
-    for i, episodes in enumerate((5, 20, 60, 150, 400, 1000)):
-        model, counts = _learning_snapshot(jax.random.PRNGKey(i), episodes)
-        plan, bar, base, v_b, gamma, cert, rho, c = _stepmix_case(model, counts, episodes)
-        rho, c = float(rho), float(c)
+    sizes = (5, 20, 60, 150, 400, 1000, 2500, 6000)
+    model, counts = _snapshots(0, sizes)
+    n = len(sizes)
+    models = jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (n,) + x.shape), model)
+    out = _decide_all(models, counts, jnp.asarray(sizes, jnp.float64), 0.2,
+                               jnp.zeros((n, 3, 5), jnp.int32), jnp.zeros(n, bool))
+    out = {k: np.asarray(v) for k, v in out.items()}
+    interior = 0
+    for i in range(n):
+        rho, c, gamma = out["rho"][i], out["cert"][i], out["gamma"][i]
         assert rho == 0.0 or c >= gamma
-        assert abs(c - float(cert(rho))) < 1e-12
+        assert abs(c - out["cert_rho"][i]) < 1e-12 or rho == 0.0
         if rho < 1.0:
-            assert float(cert(rho + 2.0 ** -12)) < gamma
-            seen_interior += 0.0 < rho
-        proto = ref.stepmix_rho(np.asarray(plan.P_hat), np.asarray(plan.bonus), np.asarray(model.r),
-                                np.asarray(bar), np.asarray(base), float(v_b), float(gamma), 0)
+            assert out["cert_next"][i] < gamma
+            interior += rho > 0.0
+        proto = ref.stepmix_rho(out["P_hat"][i], out["bonus"][i], np.asarray(model.r), out["bar"][i],
+                                out["base"][i], float(out["v_b"][i]), float(gamma), 0, iters=STEPS)
         assert proto == rho
-    assert seen_interior >= 2, "the cases must exercise the bisection"
+    assert interior >= 2, "the cases must exercise the bisection"
 
 
 def test_epsmix_rho_hits_threshold():
@@ -172,30 +216,28 @@ def test_epsmix_rho_hits_threshold():
 
 def test_oracle_consistency_exact_model():
     """Test 6: with P_hat = P and b = 0, StepMix's rho is the largest rho with V(pi(rho)) >= gamma
-    (a 10^4-point grid, within 2^-m) and EpsMix's rho is alpha V^b / (V^b - V(pi_bar)) capped at 1."""
-    for i in range(4):
-        model = random_mdp(jax.random.PRNGKey(100 + i), 5, 5, 3)
-        exact = Counts(jnp.ones((3, 5, 5)), model.P, jnp.zeros((3, 5, 5)), jnp.zeros((3, 5, 5)))
-        for injected in (None, "bad"):
-            bar_actions = None
-            if injected:   # a poor pi_bar, so that the constraint binds
-                from rlkit.tabular import value_iteration
-                bar_actions = jnp.argmin(value_iteration(model).Q, -1).astype(jnp.int32)
-            plan, bar, base, v_b, gamma, cert, rho, _ = _stepmix_case(
-                model, exact, 1.0, bar_actions, bonus_scale=0.0)
-            assert float(jnp.max(plan.bonus)) == 0.0
-            grid = jnp.linspace(0.0, 1.0, 10_001)
-            values = jax.vmap(lambda x: policy_value(model, mixture_policy(bar, base, x)))(grid)
-            feasible = np.asarray(values >= gamma)
-            largest = float(grid[np.nonzero(feasible)[0].max()])
-            assert abs(float(rho) - largest) <= 2.0 ** -12 + 1e-4
-            if injected is None:
-                assert float(rho) == 1.0
-            v_bar = policy_value(model, bar)
-            v_low = policy_lower_value(plan.P_hat, plan.rewards, plan.bonus, bar, model.mu, clip=True)
-            assert abs(float(v_low) - float(v_bar)) < 1e-12
-            expected = min(1.0, 0.1 * float(v_b) / float(v_b - v_bar)) if v_bar < gamma else 1.0
-            assert abs(float(epsmix_rho(v_low, v_b, gamma)) - expected) < 1e-12
+    (a 10^4-point grid, within 2^-m) and EpsMix's rho is alpha V^b / (V^b - V(pi_bar)) capped at
+    1; the optimistic policy is the plan's (then pi_bar = pi* and rho = 1) or a poor injected one."""
+    from rlkit.tabular import value_iteration
+    models = [random_mdp(jax.random.PRNGKey(100 + i), 5, 5, 3) for i in range(4)]
+    models = jax.tree_util.tree_map(lambda *x: jnp.stack(x * 2), *models)
+    exact = Counts(jnp.ones((8, 3, 5, 5)), models.P, jnp.zeros((8, 3, 5, 5)), jnp.zeros((8, 3, 5, 5)))
+    worst = jax.vmap(lambda m: jnp.argmin(value_iteration(m).Q, -1).astype(jnp.int32))(models)
+    use_bar = jnp.asarray([False] * 4 + [True] * 4)
+    out = _decide_all(models, exact, jnp.ones(8), 0.0, worst, use_bar)
+    out = {k: np.asarray(v) for k, v in out.items()}
+    assert np.max(out["bonus"]) == 0.0
+    for i in range(8):
+        feasible = out["values"][i] >= out["gamma"][i]
+        largest = out["grid"][i][np.nonzero(feasible)[0].max()]
+        assert abs(out["rho"][i] - largest) <= 2.0 ** -STEPS + 1e-4
+        if not use_bar[i]:
+            assert out["rho"][i] == 1.0
+        assert abs(out["v_low"][i] - out["v_bar"][i]) < 1e-12
+        v_b, v_bar = out["v_b"][i], out["v_bar"][i]
+        expected = min(1.0, 0.1 * v_b / (v_b - v_bar)) if v_bar < out["gamma"][i] else 1.0
+        assert abs(out["eps_rho"][i] - expected) < 1e-12
+    assert np.all(out["rho"][4:] < 1.0), "the injected policy must make the constraint bind"
 
 
 # --- test 8 (the bonus itself; the run-based part is the certificate check) ------------------
@@ -203,19 +245,20 @@ def test_bonus_sanity():
     """Test 8: at n = 0 the bonus is the span H - h (1-based; H - 1 - h 0-based) with c = 1, and
     it is non-increasing in n."""
     H, S, A = 3, 4, 2
-    counts = zero_counts(H, S, A)
     r = jnp.zeros((H, S, A))
-    plan = optimistic_plan(counts, r, 10.0, 0.05, 1.0, "l1")
-    span = (H - 1 - jnp.arange(H)).astype(jnp.float64)
-    np.testing.assert_array_equal(np.asarray(plan.bonus), np.broadcast_to(np.asarray(span)[:, None, None], (H, S, A)))
-    previous = plan.bonus
-    for n in (1, 2, 10, 100, 10_000, 1_000_000):
-        counts = add_transitions(zero_counts(H, S, A), jnp.zeros(1), jnp.zeros(1), jnp.zeros(1),
-                                 jnp.zeros(1), jnp.zeros(1), weight=float(n))
-        bonus = optimistic_plan(counts, r, 10.0, 0.05, 1.0, "l1").bonus
-        assert bool(jnp.all(bonus <= previous + 1e-15))
-        previous = bonus
-    assert float(previous[0, 0, 0]) < float(span[0])
+    visits = jnp.asarray([0.0, 1, 2, 10, 100, 1e4, 1e6, 1e9])
+
+    def bonus(n):
+        steps, zero = jnp.arange(H), jnp.zeros(H, jnp.int32)
+        counts = add_transitions(zero_counts(H, S, A), steps, zero, zero, jnp.zeros(H), zero,
+                                 weight=jnp.full(H, n))
+        return optimistic_plan(counts, r, 10.0, 0.05, 1.0, "l1").bonus[:, 0, 0]
+
+    b = np.asarray(jax.jit(jax.vmap(bonus))(visits))           # [n, H]
+    span = (H - 1 - np.arange(H)).astype(np.float64)
+    np.testing.assert_array_equal(b[0], span)
+    assert np.all(np.diff(b, axis=0) <= 0.0)
+    assert np.all(b[-1, :-1] < 0.01 * span[:-1])
 
 
 def test_union_bound_episodes_reproduces_fixed_log_term():

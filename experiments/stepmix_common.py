@@ -1,0 +1,123 @@
+"""Helpers of the StepMix experiments (not an experiment itself: it defines no ``config``).
+
+- :func:`sync_episodes_bound`: the spec's bonus uses the number of episodes ``K`` in its union
+  bound (``episodes_bound``); keep it equal to ``train.num_iterations`` when only the latter is
+  overridden.
+- :func:`conservative_report`: per agent, constraint violations counted on exact values against
+  ``(1 - alpha) V^b`` of each seed's instance, cumulative regret and its ratio to UCBVI, the final
+  ``rho``; plots of the expected return per episode against the threshold line.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping
+
+import numpy as np
+
+from envs.conservative import seed_instances
+from rlkit.tabular.conservative import count_violations
+
+
+def sync_episodes_bound(cfg, overrides: Mapping[str, Any] | None = None):
+    """Set ``episodes_bound = train.num_iterations`` on every agent that has the field, except
+    where the user overrode that agent's ``episodes_bound`` explicitly; and
+    ``train.rollout_len = env.H`` (one episode per iteration)."""
+    overrides = dict(overrides or {})
+    K = float(cfg.train.num_iterations)
+    H = getattr(cfg.env, "H", None)
+    if H is not None and cfg.train.rollout_len != H:
+        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, rollout_len=H))
+
+    def fix(hp, key):
+        if hasattr(hp, "episodes_bound") and key not in overrides and hp.episodes_bound > 0:
+            return dataclasses.replace(hp, episodes_bound=K)
+        return hp
+
+    agent = fix(cfg.agent, "agent.episodes_bound")
+    baselines = {label: fix(hp, f"baselines.{label}.episodes_bound") for label, hp in cfg.baselines.items()}
+    return dataclasses.replace(cfg, agent=agent, baselines=baselines)
+
+
+def instance_values(cfg) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``V*`` and ``V^b`` of the instance each seed of the run saw."""
+    import jax
+    params = seed_instances(cfg.env, cfg.run.seeds, cfg.run.seed)
+    optimal = jax.vmap(lambda m: m.optimal_value())(params.model)
+    return np.asarray(optimal), np.asarray(params.baseline_value)
+
+
+def _smooth(x: np.ndarray, window: int) -> np.ndarray:
+    if window <= 1:
+        return x
+    kernel = np.ones(window) / window
+    return np.stack([np.convolve(row, kernel, mode="valid") for row in x])
+
+
+def plot_against_threshold(curves: dict, alpha: float, optimal_ratio: float, path, title: str) -> None:
+    """Seed-mean of ``V^{pi_k} / V^b`` per episode (log x axis) with the threshold line ``1 - alpha``."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
+    for label, c in curves.items():
+        mean = c.mean(0)
+        x = np.arange(1, mean.shape[0] + 1)
+        ax.plot(x, mean, label=label, lw=1.3)
+        ax.fill_between(x, c.min(0), c.max(0), alpha=0.12)
+    ax.axhline(1.0 - alpha, ls="--", color="k", lw=1, label=f"threshold (1-alpha) V^b, alpha={alpha}")
+    ax.axhline(optimal_ratio, ls=":", color="gray", lw=1, label="V* (mean)")
+    ax.set_xscale("log")
+    ax.set_xlabel("episode")
+    ax.set_ylabel("expected return / V^b  (mean; band: min-max over seeds)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def conservative_report(result, alpha: float | None = None) -> None:
+    """Violations, regret ratios and ``rho`` per agent; the threshold plots (module docstring)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    cfg = result.config
+    alpha = float(cfg.agent.alpha) if alpha is None else alpha
+    optimal, baseline = instance_values(cfg)
+    threshold = (1.0 - alpha) * baseline
+    ucbvi = next((r for label, r in result.agents.items() if "ucbvi" in label.lower()), None)
+    ucb_regret = None if ucbvi is None else ucbvi.metrics["regret"].sum(1)
+    table = Table(title=f"{cfg.name}: constraint V^pi_k >= (1 - {alpha}) V^b on exact values "
+                        f"({cfg.run.seeds} seeds x {cfg.train.num_iterations} episodes)")
+    for col in ("agent", "violating episodes", "seeds violating", "cum. regret",
+                "regret / UCBVI", "rho (last 10%)", "min margin / V^b"):
+        table.add_column(col, justify="right")
+    extra = {}
+    for label, r in result.agents.items():
+        values = r.metrics["value"]
+        viol = count_violations(values, threshold)
+        regret = r.metrics["regret"].sum(1)
+        ratio = "-" if ucb_regret is None else f"{np.mean(regret / ucb_regret):.2f}"
+        rho = r.metrics.get("rho")
+        tail = "-" if rho is None else f"{rho[:, -max(1, rho.shape[1] // 10):].mean():.3f}"
+        margin = float(np.min((values - threshold[:, None]) / baseline[:, None]))
+        table.add_row(label, str(int(viol.sum())), f"{int((viol > 0).sum())}/{len(viol)}",
+                      f"{regret.mean():.1f} ± {regret.std(ddof=1) / np.sqrt(len(regret)) if len(regret) > 1 else 0:.1f}",
+                      ratio, tail, f"{margin:+.4f}")
+        extra[label] = {"violations": int(viol.sum()), "seeds_violating": int((viol > 0).sum()),
+                        "cumulative_regret": float(regret.mean()), "min_margin": margin}
+    result.extra["conservative"] = extra
+    console = Console(width=150, record=True, force_terminal=False)
+    with console.capture() as cap:
+        console.print(table)
+    text = cap.get()
+    print(text)
+    if result.run_dir is None or not cfg.run.plots:
+        return
+    (result.run_dir / "conservative.txt").write_text(text)
+    curves = {label: r.metrics["value"] / baseline[:, None] for label, r in result.agents.items()}
+    plot_against_threshold(curves, alpha, float(np.mean(optimal / baseline)),
+                           result.run_dir / "plots" / "expected_return_vs_threshold.png",
+                           f"{cfg.name}: expected return per episode")
