@@ -49,6 +49,43 @@ def batch_sharding(batch_size: int, devices: Sequence[Any] | None = None) -> Nam
     return NamedSharding(mesh, PartitionSpec("batch"))
 
 
+class _Compiled:
+    """The env, trainer and jitted functions of one (env config, agent type, train config).
+
+    Shared by every :class:`BatchedTrainer` with equal (hashable) configs, so repeated runs of the
+    same experiment shape in one process (tests, sweeps, resumes) compile once.
+    """
+
+    def __init__(self, env_cfg: Any, hp_type: type, train_cfg: TrainConfig, params_axis: int | None,
+                 hp: Any):
+        self.env = env_cfg.make_env()
+        self.agent = hp.make_agent()
+        self.trainer = make_train(self.env, self.agent, train_cfg)
+        self.init = jax.jit(jax.vmap(self.trainer.init, in_axes=(0, 0, params_axis)))
+        self.params_axis = params_axis
+        self.chunks: dict[int, Any] = {}
+
+    def chunk_fn(self, n: int):
+        if n not in self.chunks:
+            fn = functools.partial(self.trainer.run_chunk, num_iterations=n)
+            self.chunks[n] = jax.jit(jax.vmap(fn, in_axes=(0, 0, self.params_axis)))
+        return self.chunks[n]
+
+
+_COMPILED: dict[Any, _Compiled] = {}
+
+
+def _compiled(env_cfg: Any, hp: Any, train_cfg: TrainConfig, params_axis: int | None) -> _Compiled:
+    key = (env_cfg, type(hp), jax.tree_util.tree_structure(hp), train_cfg, params_axis)
+    try:
+        hash(key)
+    except TypeError:  # an unhashable config (arrays in it): no sharing
+        return _Compiled(env_cfg, type(hp), train_cfg, params_axis, hp)
+    if key not in _COMPILED:
+        _COMPILED[key] = _Compiled(env_cfg, type(hp), train_cfg, params_axis, hp)
+    return _COMPILED[key]
+
+
 class BatchedTrainer:
     """Trainer for ``len(hps)`` trials x ``seeds`` seeds of one agent on one env config."""
 
@@ -57,9 +94,12 @@ class BatchedTrainer:
         if not hps:
             raise ConfigError("at least one hyper-parameter trial is needed")
         self.env_cfg = env_cfg
-        self.env = env_cfg.make_env()
-        self.agent = hps[0].make_agent()
-        self.trainer = make_train(self.env, self.agent, train_cfg)
+        self.per_seed_params = bool(getattr(env_cfg, "instance_per_seed", False))
+        self._params_axis = 0 if self.per_seed_params else None
+        self.compiled = _compiled(env_cfg, hps[0], train_cfg, self._params_axis)
+        self.env = self.compiled.env
+        self.agent = self.compiled.agent
+        self.trainer = self.compiled.trainer
         self.train_cfg = train_cfg
         self.trials = len(hps)
         self.seeds = seeds
@@ -68,26 +108,19 @@ class BatchedTrainer:
         keys = jnp.tile(seed_keys(base_seed, seeds), (self.trials, 1))
         self.keys = jax.device_put(keys, self.sharding)
         self.hp = jax.device_put(stack_hparams(hps, seeds), self.sharding)
-        self.per_seed_params = bool(getattr(env_cfg, "instance_per_seed", False))
         if self.per_seed_params:
             instance_keys = jax.vmap(lambda k: jax.random.fold_in(k, INSTANCE_SALT))(keys)
             params = jax.jit(jax.vmap(env_cfg.make_params))(instance_keys)
             self.env_params = jax.device_put(params, self.sharding)
         else:
             self.env_params = env_cfg.make_params(jax.random.PRNGKey(base_seed))
-        self._params_axis = 0 if self.per_seed_params else None
-        self._init = jax.jit(jax.vmap(self.trainer.init, in_axes=(0, 0, self._params_axis)))
-        self._chunks: dict[int, Any] = {}
 
     def init(self):
-        return self._init(self.keys, self.hp, self.env_params)
+        return self.compiled.init(self.keys, self.hp, self.env_params)
 
     def chunk_fn(self, n: int):
         """The jitted, vmapped function running ``n`` iterations (compiled once per ``n``)."""
-        if n not in self._chunks:
-            fn = functools.partial(self.trainer.run_chunk, num_iterations=n)
-            self._chunks[n] = jax.jit(jax.vmap(fn, in_axes=(0, 0, self._params_axis)))
-        return self._chunks[n]
+        return self.compiled.chunk_fn(n)
 
     def run_chunk(self, runner, n: int):
         return self.chunk_fn(n)(runner, self.hp, self.env_params)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,9 @@ def _parser(extra: list[str]) -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run a registered experiment")
     r.add_argument("name", nargs="?", help="experiment name (see `rlkit list`)")
+    r.add_argument("assignments", nargs="*", metavar="KEY=VALUE",
+                   help="dotted overrides as positional words (what `wandb agent` passes with "
+                        "${args_no_hyphens})")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="dotted override, e.g. --set agent.bonus_scale=0.5 (repeatable)")
     r.add_argument("--seeds", type=int, help="shorthand for --set run.seeds=N")
@@ -52,7 +56,15 @@ def cmd_run(args) -> int:
     import rlkit
     from rlkit.registry import get_experiment
 
-    overrides = parse_assignments(args.overrides)
+    overrides = parse_assignments(list(args.assignments) + list(args.overrides))
+    wandb_run = None
+    if os.environ.get("WANDB_SWEEP_ID"):
+        # launched by `wandb agent`: join the sweep's run and read its parameters
+        import wandb
+
+        from rlkit.sweep import overrides_from_wandb_config
+        wandb_run = wandb.init()
+        overrides = {**overrides_from_wandb_config(dict(wandb_run.config)), **overrides}
     resume = None
     name = args.name
     if args.resume:
@@ -79,8 +91,8 @@ def cmd_run(args) -> int:
         return 0
     if experiment.main is not None:
         return int(experiment.main(cfg, overrides=overrides, resume=resume, quiet=args.quiet) or 0)
-    rlkit.run(cfg, overrides=overrides, report=experiment.report, resume=resume,
-              quiet=args.quiet, experiment=name)
+    rlkit.run(cfg, overrides=overrides, report=None if wandb_run else experiment.report,
+              resume=resume, quiet=args.quiet, experiment=name, wandb_run=wandb_run)
     return 0
 
 

@@ -53,15 +53,17 @@ class Logger:
 
     def __init__(self, run_dir: Path | None, name: str, config: Mapping[str, Any],
                  wandb_mode: str = "auto", project: str = "rlkit", group: str | None = None,
-                 job_type: str | None = None, resume_id: str | None = None):
+                 job_type: str | None = None, resume_id: str | None = None,
+                 existing_run: Any = None):
         self.run_dir = Path(run_dir) if run_dir is not None else None
         self.mode = resolve_wandb_mode(wandb_mode)
         self._file = None
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self._file = open(self.run_dir / "metrics.jsonl", "a")
-        self.wandb_run = None
-        if self.mode != "disabled":
+        self.wandb_run = existing_run
+        self._owns_run = existing_run is None
+        if existing_run is None and self.mode != "disabled":
             os.environ.setdefault("WANDB_SILENT", "true")
             import wandb
             kwargs = dict(project=project, name=name, config=dict(config), mode=self.mode,
@@ -98,5 +100,6 @@ class Logger:
         if self.wandb_run is not None:
             for k, v in (summary or {}).items():
                 self.wandb_run.summary[k] = _jsonable(v)
-            self.wandb_run.finish()
+            if self._owns_run:
+                self.wandb_run.finish()
             self.wandb_run = None

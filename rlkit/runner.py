@@ -240,7 +240,7 @@ def write_plots(result: RunResult) -> list[Path]:
 def run(cfg: ExperimentConfig, overrides: Mapping[str, Any] | None = None, *,
         report: Callable[[RunResult], None] | None = None, resume: str | Path | None = None,
         run_dir: str | Path | None = None, write: bool = True, quiet: bool = False,
-        experiment: str | None = None) -> RunResult:
+        experiment: str | None = None, wandb_run: Any = None) -> RunResult:
     """Run an experiment: every agent of ``cfg.agents()`` for ``cfg.run.seeds`` seeds.
 
     Args:
@@ -254,6 +254,8 @@ def run(cfg: ExperimentConfig, overrides: Mapping[str, Any] | None = None, *,
       write: write the run folder (and log to wandb); ``False`` for a pure in-memory run.
       quiet: no console output.
       experiment: the registered experiment name (recorded so ``rlkit run --resume`` can rebuild).
+      wandb_run: an active wandb run to log into (a sweep trial launched by ``wandb agent``):
+        only the main agent is trained, its metrics logged unprefixed, its summary set on the run.
     """
     overrides = dict(overrides or {})
     cfg = config_lib.apply_overrides(cfg, overrides)
@@ -285,6 +287,8 @@ def run(cfg: ExperimentConfig, overrides: Mapping[str, Any] | None = None, *,
     wandb_ids: dict[str, str] = dict(previous.get("wandb_ids", {}))
 
     def logger_factory(label: str) -> Logger:
+        if wandb_run is not None:
+            return Logger(directory, label, {}, existing_run=wandb_run)
         mode = cfg.run.wandb_mode if directory is not None else "disabled"
         logger = Logger(directory, f"{cfg.name}/{label}", {**flat_config, "agent_label": label},
                         wandb_mode=mode, project=cfg.run.wandb_project, group=group,
@@ -296,6 +300,8 @@ def run(cfg: ExperimentConfig, overrides: Mapping[str, Any] | None = None, *,
         return _Prefixed(logger, f"{label}/")
 
     agents = cfg.agents()
+    if wandb_run is not None:
+        agents = dict(list(agents.items())[:1])
     results: dict[str, AgentResult] = {}
     total = cfg.train.num_iterations * len(agents)
     with Progress(total, enabled=cfg.run.progress and not quiet) as progress:

@@ -96,28 +96,31 @@ def mixture_certificate(P_hat: jax.Array, rewards: jax.Array, bonus: jax.Array,
 
 
 def bisect_largest_feasible(certificate: Callable[[jax.Array], jax.Array], threshold,
-                            steps: int) -> tuple[jax.Array, jax.Array]:
+                            steps: int, at_zero=None) -> tuple[jax.Array, jax.Array]:
     """Choose ``rho`` (spec §2.2 step 5): ``1`` if ``CERT(1) >= threshold``, else ``steps``
     bisection steps on ``[0, 1]`` keeping ``lo`` feasible; returns ``(rho, CERT(rho))``.
 
     ``rho`` is ``0`` (the baseline, safe by assumption) or a value whose certificate clears the
     threshold, so the choice is safe even when ``CERT`` is not monotone; when ``rho < 1`` the
-    point ``rho + 2^-steps`` was tested infeasible (unless ``rho = 0`` was never improved).
+    point ``rho + 2^-steps`` was tested infeasible. One loop of ``steps + 1`` evaluations (the
+    first tests ``rho = 1``), so ``certificate`` is traced once. ``at_zero`` is the certificate
+    reported for ``rho = 0`` (``CERT(0)``, computed when not given).
     """
     one = jnp.ones((), jnp.float64)
-    cert_one = certificate(one)
 
-    def body(_, bounds):
+    def body(i, bounds):
         lo, hi, cert_lo = bounds
-        mid = 0.5 * (lo + hi)
+        mid = jnp.where(i == 0, one, 0.5 * (lo + hi))
         cert_mid = certificate(mid)
         ok = cert_mid >= threshold
-        return (jnp.where(ok, mid, lo), jnp.where(ok, hi, mid), jnp.where(ok, cert_mid, cert_lo))
+        # i = 0 tests rho = 1: feasible -> [1, 1] (later steps re-test 1); else [0, 1]
+        return (jnp.where(ok, mid, lo), jnp.where(ok, hi, mid),
+                jnp.where(ok, cert_mid, cert_lo))
 
     zero = jnp.zeros((), jnp.float64)
-    lo, _, cert_lo = jax.lax.fori_loop(0, steps, body, (zero, one, certificate(zero)))
-    feasible_one = cert_one >= threshold
-    return jnp.where(feasible_one, one, lo), jnp.where(feasible_one, cert_one, cert_lo)
+    at_zero = certificate(zero) if at_zero is None else jnp.asarray(at_zero, jnp.float64)
+    lo, _, cert_lo = jax.lax.fori_loop(0, steps + 1, body, (zero, one, at_zero))
+    return lo, cert_lo
 
 
 def epsmix_rho(optimistic_lower, baseline_lower, threshold) -> jax.Array:

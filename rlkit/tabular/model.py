@@ -44,7 +44,7 @@ class TabularModel:
     def optimal_value(self) -> jax.Array:
         """``V* = mu . V*_0`` by backward induction (the trainer's reference for pseudo-regret)."""
         from rlkit.tabular.planning import value_iteration
-        return self.mu @ value_iteration(self).V[0]
+        return jnp.sum(self.mu * value_iteration(self).V[0])
 
 
 def make_model(P, r, mu=None, s1: int = 0) -> TabularModel:
@@ -74,11 +74,13 @@ def check_model(P, r, mu=None, atol: float = 1e-6) -> None:
         raise ConfigError("P and r must be finite (found NaN or inf)")
     bad = np.argwhere(P < -atol)
     if bad.size:
-        raise ConfigError(f"P has a negative probability at index {tuple(bad[0])}: {P[tuple(bad[0])]}")
+        idx = tuple(int(i) for i in bad[0])
+        raise ConfigError(f"P has a negative probability at index {list(idx)}: {P[idx]}")
     sums = P.sum(-1)
     bad = np.argwhere(np.abs(sums - 1.0) > atol)
     if bad.size:
-        raise ConfigError(f"P[h, s, a, :] must sum to 1; P{list(bad[0])} sums to {sums[tuple(bad[0])]:.6g}")
+        idx = tuple(int(i) for i in bad[0])
+        raise ConfigError(f"P[h, s, a, :] must sum to 1; P{list(idx)} sums to {sums[idx]:.6g}")
     if mu is not None:
         mu = np.asarray(mu, np.float64)
         if mu.shape != (S,) or np.any(mu < -atol) or abs(mu.sum() - 1) > atol:

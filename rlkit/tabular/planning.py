@@ -26,13 +26,16 @@ def _backward(P: jax.Array, r: jax.Array, backup, transform=_identity) -> Values
     """Generic backward induction: ``Q_h = transform(h, r_h + P_h V_{h+1})``, ``V_h = backup(h, Q_h)``.
 
     ``P`` is ``[H, S, A, S]`` (already broadcast), ``r`` ``[H, S, A]``, ``V_H = 0``.
+    Expectations are elementwise products and sums rather than ``@``: a batched matmul under
+    ``vmap`` may sum in another order, and exact metrics must be bit-identical whether seeds are
+    vmapped or run one by one.
     """
     H, S = r.shape[0], r.shape[1]
     V_last = jnp.zeros((S,), r.dtype)
 
     def body(V_next, xs):
         h, P_h, r_h = xs
-        Q_h = transform(h, r_h + P_h @ V_next)
+        Q_h = transform(h, r_h + jnp.sum(P_h * V_next, axis=-1))
         V_h = backup(h, Q_h)
         return V_h, (Q_h, V_h)
 
@@ -56,7 +59,7 @@ def evaluate_policy(model: TabularModel, pi: jax.Array) -> Values:
 
 def policy_value(model: TabularModel, pi: jax.Array) -> jax.Array:
     """Expected return ``mu . V^pi_0`` of the policy."""
-    return model.mu @ evaluate_policy(model, pi).V[0]
+    return jnp.sum(model.mu * evaluate_policy(model, pi).V[0])
 
 
 def greedy_actions(Q: jax.Array) -> jax.Array:

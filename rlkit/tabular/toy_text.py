@@ -13,7 +13,7 @@ import numpy as np
 from rlkit.config import ConfigError
 from rlkit.tabular.model import TabularModel, check_model, make_model
 
-TOY_TEXT = ("FrozenLake-v1", "FrozenLake8x8-v1", "CliffWalking-v1", "Taxi-v3")
+TOY_TEXT = ("FrozenLake-v1", "FrozenLake8x8-v1", "CliffWalking-v1", "Taxi-v4")
 
 
 def tables_from_gymnasium(env: gymnasium.Env) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

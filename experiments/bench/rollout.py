@@ -1,0 +1,151 @@
+"""Foundation benchmark (issue 2).
+
+(a) Batched tabular rollouts, S=20, A=4, H=10, 2^20 episodes of a fixed stochastic policy:
+    rlkit's trainer (lax.scan over steps, vmap over envs, inverse-CDF sampling) against a
+    vectorised numpy implementation of the same sampling, same process. Target: >= 5x.
+(b) UCBVI on a 5x5x3 random MDP, 32 seeds x 10^4 episodes, one vmapped jitted call, against a
+    straightforward numpy UCBVI (one seed after another, the same bonus and planning).
+
+Steady-state times: every jitted function is called once on the same shapes before timing.
+``--quick`` runs smaller sizes (a smoke test of the script itself).
+"""
+from __future__ import annotations
+
+import argparse
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import rlkit
+from agents.baselines import TabularPolicyParams
+from agents.ucbvi import UCBVIParams
+from experiments.bench._common import header, result_line, timed
+from rlkit import tabular
+from rlkit.batch import seed_keys
+
+ROLLOUT_TARGET = 5.0
+
+
+# ------------------------------------------------------------------------------------------------
+# (a) rollouts
+# ------------------------------------------------------------------------------------------------
+def numpy_rollouts(P, r, pi, episodes: int, batch: int, rng: np.random.Generator) -> float:
+    """Vectorised numpy: all episodes of a batch advance together, inverse-CDF sampling."""
+    H, S, A = r.shape
+    cdf_P = np.cumsum(P, -1)
+    cdf_P /= cdf_P[..., -1:]
+    cdf_pi = np.cumsum(pi, -1)
+    cdf_pi /= cdf_pi[..., -1:]
+    total = 0.0
+    for _ in range(episodes // batch):
+        s = np.zeros(batch, np.int64)
+        ret = np.zeros(batch)
+        for h in range(H):
+            a = np.minimum((rng.random(batch)[:, None] >= cdf_pi[h, s]).sum(1), A - 1)
+            ret += r[h, s, a]
+            s = np.minimum((rng.random(batch)[:, None] >= cdf_P[h, s, a]).sum(1), S - 1)
+        total += ret.sum()
+    return total / episodes
+
+
+def bench_rollouts(episodes: int, num_envs: int) -> dict[str, float]:
+    S, A, H = 20, 4, 10
+    model = tabular.random_mdp(jax.random.PRNGKey(0), S, A, H)
+    pi = jax.random.dirichlet(jax.random.PRNGKey(1), jnp.ones(A), (H, S))
+    env = tabular.TabularMDP(model)
+    hp = TabularPolicyParams(policy=pi)
+    iterations = episodes // num_envs
+    cfg = rlkit.TrainConfig(num_iterations=iterations, num_envs=num_envs, rollout_len=H, evaluate=False)
+    trainer = rlkit.make_train(env, hp.make_agent(), cfg)
+    params = env.default_params()
+    train = jax.jit(trainer)
+    timed(lambda: train(jax.random.PRNGKey(0), hp, params).metrics)            # compile
+    t_jax, out = timed(lambda: train(jax.random.PRNGKey(1), hp, params).metrics, repeats=3)
+    mean_jax = float(np.mean(out["return"]))
+    P = np.broadcast_to(np.asarray(model.P), (H, S, A, S))
+    t_np, mean_np = timed(lambda: numpy_rollouts(P, np.asarray(model.r), np.asarray(pi), episodes,
+                                                 num_envs, np.random.default_rng(0)))
+    exact = float(tabular.policy_value(model, pi))
+    steps = episodes * H
+    print(f"(a) tabular rollouts S={S} A={A} H={H}, {episodes} episodes ({steps:.3g} env steps)")
+    print(f"    rlkit  {t_jax:8.3f} s  {steps / t_jax:14,.0f} env-steps/s  mean return {mean_jax:.4f}")
+    print(f"    numpy  {t_np:8.3f} s  {steps / t_np:14,.0f} env-steps/s  mean return {mean_np:.4f}")
+    print(f"    exact value of the policy {exact:.4f}; speed-up {t_np / t_jax:.1f}x")
+    return {"rollout_vs_numpy": t_np / t_jax, "rlkit_env_steps_per_s": steps / t_jax,
+            "numpy_env_steps_per_s": steps / t_np}
+
+
+# ------------------------------------------------------------------------------------------------
+# (b) UCBVI
+# ------------------------------------------------------------------------------------------------
+def numpy_ucbvi(P, r, K: int, c: float, delta: float, rng: np.random.Generator) -> float:
+    """Straightforward numpy UCBVI with the same l1 bonus (rlkit.tabular.optimism); returns the
+    sum of realised rewards (for a sanity comparison)."""
+    H, S, A = r.shape
+    n = np.zeros((H, S, A))
+    n_next = np.zeros((H, S, A, S))
+    span = (H - 1 - np.arange(H)).astype(float)
+    total = 0.0
+    for k in range(K):
+        kk = max(k, 1)
+        L = 2.0 * (S * np.log(2.0) + np.log(S * A * H * kk * (kk + 1) / delta))
+        P_hat = np.where(n[..., None] > 0, n_next / np.maximum(n, 1)[..., None], 1.0 / S)
+        bonus = np.minimum(c * span[:, None, None] * np.sqrt(L / np.maximum(n, 1)), span[:, None, None])
+        V = np.zeros(S)
+        actions = np.zeros((H, S), np.int64)
+        for h in reversed(range(H)):
+            Q = np.minimum(r[h] + bonus[h] + P_hat[h] @ V, H - h)
+            actions[h] = Q.argmax(1)
+            V = Q.max(1)
+        s = 0
+        for h in range(H):
+            a = actions[h, s]
+            s_next = rng.choice(S, p=P[h, s, a])
+            total += r[h, s, a]
+            n[h, s, a] += 1
+            n_next[h, s, a, s_next] += 1
+            s = s_next
+    return total
+
+
+def bench_ucbvi(seeds: int, K: int, numpy_seeds: int) -> dict[str, float]:
+    S, A, H = 5, 5, 3
+    model = tabular.random_mdp(jax.random.PRNGKey(2), S, A, H)
+    env = tabular.TabularMDP(model)
+    hp = UCBVIParams(bonus_scale=0.2)
+    cfg = rlkit.TrainConfig(num_iterations=K, rollout_len=H)
+    train = jax.jit(jax.vmap(rlkit.make_train(env, hp.make_agent(), cfg), in_axes=(0, None, None)))
+    params = env.default_params()
+    timed(lambda: train(seed_keys(0, seeds), hp, params).metrics)                # compile
+    t_jax, out = timed(lambda: train(seed_keys(1, seeds), hp, params).metrics)
+    P, r = np.asarray(model.kernel()), np.asarray(model.r)
+    t_np_part, _ = timed(lambda: [numpy_ucbvi(P, r, K, 0.2, 0.05, np.random.default_rng(i))
+                                  for i in range(numpy_seeds)])
+    t_np = t_np_part * seeds / numpy_seeds
+    print(f"(b) UCBVI S={S} A={A} H={H}, {seeds} seeds x {K} episodes")
+    print(f"    rlkit  {t_jax:8.3f} s (one vmapped call; cumulative regret {out['regret'].sum(1).mean():.1f})")
+    print(f"    numpy  {t_np:8.3f} s ({numpy_seeds} seeds timed in {t_np_part:.2f} s, scaled to {seeds}: "
+          f"the numpy loop is sequential over seeds)")
+    print(f"    speed-up {t_np / t_jax:.1f}x")
+    return {"ucbvi_vs_numpy": t_np / t_jax}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    args = ap.parse_args()
+    header("rollout")
+    if args.quick:
+        a = bench_rollouts(2 ** 14, 2 ** 12)
+        b = bench_ucbvi(4, 200, 1)
+    else:
+        a = bench_rollouts(2 ** 20, 2 ** 16)
+        b = bench_ucbvi(32, 10_000, 2)
+    ratios = {"rollout_vs_numpy": a["rollout_vs_numpy"], "ucbvi_vs_numpy": b["ucbvi_vs_numpy"]}
+    print(result_line("rollout", ratios, {"rollout_vs_numpy": ROLLOUT_TARGET},
+                      {"env_steps_per_s": round(a["rlkit_env_steps_per_s"])}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""The tabular toolkit against numpy/brute-force references, sampling and the toy-text importer."""
+from __future__ import annotations
+
+import itertools
+
+import gymnasium
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from rlkit import ConfigError, tabular
+
+
+def numpy_policy_value(P, r, mu, pi):
+    """Backward induction in numpy (reference)."""
+    H, S, A = r.shape
+    V = np.zeros(S)
+    for h in reversed(range(H)):
+        Ph = P[0] if P.shape[0] == 1 else P[h]
+        Q = r[h] + Ph @ V
+        V = (pi[h] * Q).sum(-1)
+    return mu @ V
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return tabular.random_mdp(jax.random.PRNGKey(5), 3, 2, 3)
+
+
+def test_value_iteration_equals_brute_force_over_deterministic_policies(small_model):
+    m = small_model
+    P, r, mu = (np.asarray(x) for x in (m.P, m.r, m.mu))
+    H, S, A = r.shape
+    best = -np.inf
+    for flat in itertools.product(range(A), repeat=H * S):
+        pi = np.eye(A)[np.asarray(flat).reshape(H, S)]
+        best = max(best, numpy_policy_value(P, r, mu, pi))
+    np.testing.assert_allclose(float(m.optimal_value()), best, rtol=0, atol=1e-12)
+    pi_star = tabular.optimal_policy(m)
+    np.testing.assert_allclose(float(tabular.policy_value(m, pi_star)), best, atol=1e-12)
+
+
+def test_policy_evaluation_matches_numpy_for_stochastic_policy(small_model):
+    m = small_model
+    pi = jax.random.dirichlet(jax.random.PRNGKey(1), jnp.ones(m.A), (m.H, m.S))
+    ref = numpy_policy_value(np.asarray(m.P), np.asarray(m.r), np.asarray(m.mu), np.asarray(pi))
+    np.testing.assert_allclose(float(tabular.policy_value(m, pi)), ref, atol=1e-12)
+
+
+def test_pessimistic_and_optimistic_values_bracket_the_truth(small_model):
+    m = small_model
+    pi = tabular.optimal_policy(m)
+    bonus = jnp.full(m.r.shape, 0.3)
+    P = m.kernel()
+    lcb_lin = tabular.pessimistic_policy_value(P, m.r, bonus, pi, clip=False).V[0] @ m.mu
+    lcb_clip = tabular.pessimistic_policy_value(P, m.r, bonus, pi, clip=True).V[0] @ m.mu
+    ucb = tabular.optimistic_values(P, m.r, bonus).V[0] @ m.mu
+    v = tabular.policy_value(m, pi)
+    assert float(lcb_lin) <= float(lcb_clip) <= float(v) <= float(ucb)
+    # the linear LCB is exactly V - sum of expected bonuses along the policy's occupancy
+    occ = tabular.occupancy(m, pi)
+    np.testing.assert_allclose(float(lcb_lin), float(v - jnp.sum(occ * bonus)), atol=1e-12)
+
+
+def test_inverse_cdf_sampling_frequencies_and_zero_probabilities():
+    p = jnp.array([0.0, 0.5, 0.0, 0.2, 0.3, 0.0])
+    cdf = tabular.cumulative(p).astype(jnp.float32)
+    draws = jax.vmap(lambda k: tabular.sample_cdf(k, cdf))(jax.random.split(jax.random.PRNGKey(0), 200_000))
+    freq = np.bincount(np.asarray(draws), minlength=6) / 200_000
+    assert freq[0] == freq[2] == freq[5] == 0.0
+    np.testing.assert_allclose(freq, np.asarray(p), atol=4 * np.sqrt(0.25 / 200_000))
+
+
+def test_counts_and_empirical_kernel():
+    c = tabular.zero_counts(2, 3, 2)
+    c = tabular.add_transitions(c, jnp.array([0, 0, 0, 1]), jnp.array([1, 1, 1, 2]), jnp.array([0, 0, 0, 1]),
+                                jnp.array([1.0, 0.0, 1.0, 0.5]), jnp.array([2, 2, 0, 1]))
+    P = tabular.empirical_kernel(c)
+    np.testing.assert_allclose(np.asarray(P[0, 1, 0]), [1 / 3, 0, 2 / 3])
+    np.testing.assert_allclose(np.asarray(P[1, 0, 0]), [1 / 3] * 3)      # unvisited: uniform
+    np.testing.assert_allclose(float(tabular.empirical_rewards(c)[0, 1, 0]), 2 / 3)
+
+
+def test_bonuses_shrink_with_counts_and_cap_at_span():
+    n = jnp.array([0.0, 1.0, 100.0, 10_000.0]).reshape(1, 1, 4)
+    span = jnp.array([2.0])
+    L = tabular.l1_log_term(5, 5, 3, 1000, 0.05)
+    b = np.asarray(tabular.l1_bonus(n, span, L, 1.0)).ravel()
+    assert b[0] == b[1] == 2.0 and b[1] >= b[2] > b[3] > 0
+    np.testing.assert_allclose(b[3], 2.0 * np.sqrt(float(L) / 10_000.0))
+
+
+def test_river_swim_and_combination_lock_values():
+    lock = tabular.combination_lock(4, 3, combination=[2, 0, 1, 1])
+    assert float(lock.optimal_value()) == 1.0
+    uniform = jnp.full((4, 2, 3), 1 / 3)
+    np.testing.assert_allclose(float(tabular.policy_value(lock, uniform)), 3.0 ** -4, rtol=1e-12)
+    river = tabular.river_swim(6, 20)
+    always_left = jnp.zeros((20, 6, 2)).at[..., 0].set(1.0)
+    np.testing.assert_allclose(float(tabular.policy_value(river, always_left)), 20 * 0.005, rtol=1e-12)
+    assert float(river.optimal_value()) > 20 * 0.005
+
+
+def test_check_model_names_the_bad_entry():
+    P = np.full((2, 3, 2, 3), 1 / 3)
+    r = np.zeros((2, 3, 2))
+    tabular.check_model(P, r)
+    P[1, 2, 1, 0] = 0.9
+    with pytest.raises(ConfigError, match=r"P\[1, 2, 1\] sums to"):
+        tabular.check_model(P, r)
+    with pytest.raises(ConfigError, match="shape"):
+        tabular.check_model(np.full((2, 3, 3, 3), 1 / 3), r)
+
+
+def _gym_returns(env_id: str, pi: np.ndarray, H: int, episodes: int, **kw) -> np.ndarray:
+    env = gymnasium.make(env_id, **kw)
+    rng = np.random.default_rng(0)
+    out = np.empty(episodes)
+    for i in range(episodes):
+        s, _ = env.reset(seed=int(rng.integers(2 ** 31)))
+        total = 0.0
+        for h in range(H):
+            a = rng.choice(pi.shape[-1], p=pi[h, s])
+            s, r, term, trunc, _ = env.step(a)
+            total += r
+            if term:
+                break
+        out[i] = total
+    return out
+
+
+@pytest.mark.parametrize("env_id,H,kw,episodes", [
+    ("FrozenLake-v1", 20, {"is_slippery": True}, 6000),
+    ("CliffWalking-v1", 15, {}, 2000),
+    ("Taxi-v4", 12, {}, 2000),
+])
+def test_toy_text_exact_values_match_monte_carlo(env_id, H, kw, episodes):
+    model = tabular.from_gymnasium(env_id, H, **kw)
+    S, A = model.S, model.A
+    # a fixed stochastic policy that is neither uniform nor greedy
+    pi = np.asarray(jax.random.dirichlet(jax.random.PRNGKey(2), jnp.ones(A) * 2.0, (H, S)))
+    exact = float(tabular.policy_value(model, jnp.asarray(pi)))
+    mc = _gym_returns(env_id, pi, H, episodes, **kw)
+    se = mc.std(ddof=1) / np.sqrt(len(mc))
+    assert abs(mc.mean() - exact) <= 3 * se + 1e-12, (exact, mc.mean(), se)
+    assert se > 0
+
+
+def test_toy_text_rejects_envs_without_tables():
+    with pytest.raises(ConfigError, match="transition table"):
+        tabular.from_gymnasium(gymnasium.make("CartPole-v1"), 5)
