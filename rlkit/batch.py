@@ -109,8 +109,11 @@ class BatchedTrainer:
         self.keys = jax.device_put(keys, self.sharding)
         self.hp = jax.device_put(stack_hparams(hps, seeds), self.sharding)
         if self.per_seed_params:
-            instance_keys = jax.vmap(lambda k: jax.random.fold_in(k, INSTANCE_SALT))(keys)
+            # one instance per seed, generated for the seeds alone and tiled over trials, so that a
+            # trial sees bit-identical instances whatever the number of trials in the batch
+            instance_keys = jax.vmap(lambda k: jax.random.fold_in(k, INSTANCE_SALT))(seed_keys(base_seed, seeds))
             params = jax.jit(jax.vmap(env_cfg.make_params))(instance_keys)
+            params = jax.tree_util.tree_map(lambda x: jnp.tile(x, (self.trials,) + (1,) * (x.ndim - 1)), params)
             self.env_params = jax.device_put(params, self.sharding)
         else:
             self.env_params = env_cfg.make_params(jax.random.PRNGKey(base_seed))
