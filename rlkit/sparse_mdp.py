@@ -196,7 +196,7 @@ class SparseMDP:
         h_idx, s_idx, a_idx, _ = jnp.indices(nxt.shape)
         P = P.at[h_idx, s_idx, a_idx, nxt].add(p)
         r = jax.vmap(self.expected_reward)(t)
-        return make_model(P, r, s1=int(self.start))
+        return make_model(P, r, mu=jax.nn.one_hot(self.start, self.S, dtype=jnp.float64))
 
 
 def deterministic_mdp(next_state, reward, horizon: int, start: int = 0,

@@ -234,8 +234,7 @@ def is_deterministic(mdp: SparseMDP) -> bool:
     return mdp.K == 1 and mdp.next_state.shape[0] == 1
 
 
-@jax.jit
-def analysis_arrays(mdp: SparseMDP) -> dict:
+def _analysis_arrays(mdp: SparseMDP) -> dict:
     """All per-k quantities in one jitted ``while_loop`` over ``k = 1, 2, ...`` that stops once
     ``min_k`` and ``epw`` are found, ``k > 5`` (greedy returns) and, for deterministic MDPs,
     ``k >=`` the best simple bound so far (the upstream iteration rule); entries of ``k`` not
@@ -294,6 +293,22 @@ def analysis_arrays(mdp: SparseMDP) -> dict:
     }
 
 
+#: XLA's cheap compile settings (about half the compile time, 2-3x slower execution): the better
+#: trade for the one-shot analysis of small MDPs.
+FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
+FAST_COMPILE_MAX_SIZE = 2_000_000    # S * A * K * H below which the analysis compiles cheaply
+_optimized = jax.jit(_analysis_arrays)
+_fast = jax.jit(_analysis_arrays, compiler_options=FAST_COMPILE)
+
+
+def analysis_arrays(mdp: SparseMDP, optimize: bool | None = None) -> dict:
+    """Jitted :func:`_analysis_arrays`; ``optimize=None`` picks XLA's cheap compile settings for
+    small MDPs (compile time dominates there) and the optimised build for large ones."""
+    if optimize is None:
+        optimize = mdp.S * mdp.A * mdp.K * mdp.H > FAST_COMPILE_MAX_SIZE
+    return (_optimized if optimize else _fast)(mdp)
+
+
 def _first_true(flags: np.ndarray) -> int | None:
     hits = np.flatnonzero(flags)
     return int(hits[0]) + 1 if hits.size else None
@@ -326,7 +341,7 @@ def gorp_sample_complexity(horizon: int, num_actions: int, k: int, m: int) -> in
     return int(num_actions) ** int(k) * int(m) * int(horizon) ** 2
 
 
-def analyze(mdp: SparseMDP, sticky: bool | None = None) -> dict:
+def analyze(mdp: SparseMDP, sticky: bool | None = None, optimize: bool | None = None) -> dict:
     """The analysis of ``mdp`` as a dict with the upstream JSON keys.
 
     Deterministic (``analyzed.json``): ``min_k``, ``epw``, ``effective_horizon``,
@@ -338,7 +353,7 @@ def analyze(mdp: SparseMDP, sticky: bool | None = None) -> dict:
     """
     if sticky is None:
         sticky = not is_deterministic(mdp)
-    arrays = jax.tree_util.tree_map(np.asarray, analysis_arrays(mdp))
+    arrays = jax.tree_util.tree_map(np.asarray, analysis_arrays(mdp, optimize))
     T, A = mdp.H, mdp.A
     min_k = _first_true(arrays["solvable"])
     epw = _first_true(arrays["window_ok"])

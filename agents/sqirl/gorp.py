@@ -34,8 +34,13 @@ def action_sequences(num_actions: int, k: int) -> jax.Array:
     return (codes[:, None] // powers[None, :]) % num_actions
 
 
-def gorp(env: Env, env_params: Any, key: jax.Array, k: int, m: int, gamma: float = 1.0) -> GORPResult:
-    """Run GORP(k, m) (see the module docstring); jittable with ``k``, ``m`` static."""
+def gorp(env: Env, env_params: Any, key: jax.Array, k: int, m: int, gamma: float = 1.0,
+         episodes: jax.Array | None = None) -> GORPResult:
+    """Run GORP(k, m) (see the module docstring); jittable with ``k`` and ``m`` static.
+
+    ``episodes`` (may be traced, ``<= m``): use only the first ``episodes`` of the ``m`` episodes
+    of every sequence, so one compiled program serves every smaller m (as tabular SQIRL's
+    ``episodes_per_timestep``); the env steps of ignored episodes are not counted."""
     spec = env.spec(env_params)
     H, A = spec.horizon, spec.action_space.n
     if H is None or k < 1 or m < 1:
@@ -44,6 +49,8 @@ def gorp(env: Env, env_params: Any, key: jax.Array, k: int, m: int, gamma: float
     seqs = action_sequences(A, k)
     N = seqs.shape[0] * m
     episode_seq = jnp.arange(N) // m
+    used_m = m if episodes is None else jnp.minimum(episodes, m)
+    keep = (jnp.arange(N) % m) < used_m
     discounts = gamma ** jnp.arange(H, dtype=jnp.float64)
 
     def iteration(carry, i):
@@ -65,10 +72,10 @@ def gorp(env: Env, env_params: Any, key: jax.Array, k: int, m: int, gamma: float
 
         _, (rewards, used) = jax.lax.scan(step, state, (jnp.arange(H), jax.random.split(k_roll, H)))
         weights = jnp.where(jnp.arange(H) >= i, discounts / discounts[i], 0.0)
-        returns = jnp.einsum("tn,t->n", rewards, weights)
-        q = returns.reshape(-1, m).mean(-1)
+        returns = jnp.einsum("tn,t->n", rewards, weights) * keep
+        q = returns.reshape(-1, m).sum(-1) / used_m
         plan = plan.at[i].set(seqs[jnp.argmax(q), 0].astype(jnp.int32))
-        return (plan, steps + jnp.sum(used), key), None
+        return (plan, steps + jnp.sum(used * keep[None, :]), key), None
 
     init = (jnp.zeros(H, jnp.int32), jnp.int64(0), key)
     (plan, steps, _), _ = jax.lax.scan(iteration, init, jnp.arange(H))
