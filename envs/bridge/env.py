@@ -84,7 +84,7 @@ class BridgeEnv(Env):
 
     def step_env(self, key, state: BridgeState, action, params: BridgeParams):
         action = jnp.asarray(action, jnp.int32)
-        stuck = (state.h > 0) & (jax.random.uniform(key, (), jnp.float64) < params.sticky)
+        stuck = (state.h > 0) & (jax.random.uniform(key, (), jnp.float32) < params.sticky.astype(jnp.float32))
         executed = jnp.where(stuck, state.prev, action)
         reward = params.rewards[state.u, executed]
         u_next = params.transitions[state.u, executed]
