@@ -62,6 +62,7 @@ class _Compiled:
         self.agent = hp.make_agent()
         self.trainer = make_train(self.env, self.agent, train_cfg)
         self.init = jax.jit(jax.vmap(self.trainer.init, in_axes=(0, 0, params_axis)))
+        self.make_params = jax.jit(jax.vmap(env_cfg.make_params)) if params_axis == 0 else None
         self.params_axis = params_axis
         self.chunks: dict[int, Any] = {}
 
@@ -112,7 +113,7 @@ class BatchedTrainer:
             # one instance per seed, generated for the seeds alone and tiled over trials, so that a
             # trial sees bit-identical instances whatever the number of trials in the batch
             instance_keys = jax.vmap(lambda k: jax.random.fold_in(k, INSTANCE_SALT))(seed_keys(base_seed, seeds))
-            params = jax.jit(jax.vmap(env_cfg.make_params))(instance_keys)
+            params = self.compiled.make_params(instance_keys)
             params = jax.tree_util.tree_map(lambda x: jnp.tile(x, (self.trials,) + (1,) * (x.ndim - 1)), params)
             self.env_params = jax.device_put(params, self.sharding)
         else:

@@ -24,3 +24,4 @@ def fixtures_dir() -> Path:
 @pytest.fixture
 def run_dir(tmp_path) -> Path:
     return tmp_path / "runs"
+

@@ -37,14 +37,16 @@ def main() -> None:
     timed(lambda: singles[0].run_chunk(singles[0].init(), K)[1]["regret"])  # compile (shared by all)
     t_seq, seq = timed(lambda: [b.run_chunk(b.init(), K)[1]["regret"] for b in singles])
 
-    same = all(np.array_equal(np.asarray(regret)[i * seeds:(i + 1) * seeds], np.asarray(s))
+    # exact float64 values may differ in the last bits between batch sizes (XLA vectorises the
+    # reductions differently); trajectories are bit-identical (tests/core/test_core_sweep.py)
+    same = all(np.allclose(np.asarray(regret)[i * seeds:(i + 1) * seeds], np.asarray(s), rtol=0, atol=1e-12)
                for i, s in enumerate(seq))
     print(f"{trials} trials x {seeds} seeds x {K} episodes (UCBVI, S=A=5, H=3)")
     print(f"  one vmapped batch   {t_batched:8.3f} s")
     print(f"  one by one          {t_seq:8.3f} s")
-    print(f"  speed-up            {t_seq / t_batched:8.1f}x   (identical metrics: {same})")
+    print(f"  speed-up            {t_seq / t_batched:8.1f}x   (same metrics within 1e-12: {same})")
     print(result_line("sweep", {"batched_vs_sequential": t_seq / t_batched},
-                      {"batched_vs_sequential": TARGET}, {"identical_metrics": same}))
+                      {"batched_vs_sequential": TARGET}, {"same_metrics": same}))
 
 
 if __name__ == "__main__":

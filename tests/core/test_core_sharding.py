@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+from rlkit.testing import assert_same_run
+
 SCRIPT = textwrap.dedent("""
     import json
     import numpy as np, jax
@@ -36,6 +38,4 @@ def test_sharded_over_four_devices_equals_unsharded():
     assert res.returncode == 0, res.stderr[-3000:]
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert out["sharded_devices"] == 4 and out["single_devices"] == 1
-    assert out["sharded"].keys() == out["single"].keys()
-    for k in out["sharded"]:
-        assert out["sharded"][k] == out["single"][k], k
+    assert_same_run(out["sharded"], out["single"])

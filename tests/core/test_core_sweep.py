@@ -16,6 +16,7 @@ from envs.tabular import RandomMDPConfig
 from rlkit import ConfigError, ExperimentConfig, RunConfig, TrainConfig, sweep as sweep_lib
 from rlkit.agent import Agent, HParams, hparams
 from rlkit.batch import BatchedTrainer
+from rlkit.testing import assert_same_run
 
 CMD = ["${env}", "rlkit", "run", "probe", "${args_no_hyphens}"]
 
@@ -113,8 +114,7 @@ def test_batched_trials_equal_trials_run_one_by_one():
     for hp, joint in zip(hps, together):
         one = BatchedTrainer(env_cfg, [hp], cfg, seeds=2)
         alone = {k: np.asarray(v) for k, v in one.run_chunk(one.init(), 15)[1].items()}
-        for k in alone:
-            np.testing.assert_array_equal(joint[k], alone[k])
+        assert_same_run(joint, alone)
 
 
 def test_killed_sweep_restarts_without_repeating_or_losing_trials(tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ from agents.ucbvi import UCBVIParams
 from envs.cartpole import CartPole
 from rlkit import tabular
 from rlkit.batch import seed_keys
+from rlkit.testing import assert_same_run
 
 CFG = rlkit.TrainConfig(num_iterations=40, num_envs=2, rollout_len=3)
 
@@ -43,8 +44,7 @@ def test_vmapped_run_equals_seeds_one_by_one(setup):
     single = jax.jit(trainer)
     for i in range(3):
         one = single(keys[i], hp, params).metrics
-        for k in one:
-            np.testing.assert_array_equal(np.asarray(batched[k][i]), np.asarray(one[k]))
+        assert_same_run({k: v[i] for k, v in batched.items()}, one)
 
 
 def test_chunks_back_to_back_equal_one_call(setup):
