@@ -192,7 +192,7 @@ def _gorp_program(source: str, k: int, m_max: int):
     return jax.jit(run, compiler_options=FAST_COMPILE)
 
 
-def gorp_success(source: str, k: int, m: int, runs: int, m_max: int = 64) -> np.ndarray:
+def gorp_success(source: str, k: int, m: int, runs: int, m_max: int = 37) -> np.ndarray:
     """Whether each of ``runs`` GORP(k, m) runs finds an optimal plan (exact evaluation)."""
     _, params = bridge_env(bridge.BridgeConfig(source, sticky=0.0))
     result = _gorp_program(source, k, max(m_max, m))(jax.random.split(jax.random.PRNGKey(7), runs), m)
@@ -229,7 +229,7 @@ def gorp_bound(full: bool = False) -> list[CheckRow]:
                              "ok" if not problems else problems[0], not problems))
     bounds = reference(FIXTURES[0], "gorp_bounds.json")["k_results"]["1"]
     m_bound = bounds["sample_complexity"] // (3 * 10 ** 2)
-    runs = 128 if full else 32
+    runs = 128 if full else 16
     for m, expect in ((m_bound, True), (5, False)):
         wins = gorp_success(FIXTURES[0], 1, m, runs)
         rate, se = wins.mean(), wins.std() / math.sqrt(runs)

@@ -111,40 +111,49 @@ def test_k_head_targets_and_gradient_steps():
 
 def test_deep_sqirl_update_stores_only_current_and_later_steps():
     """One update: transitions stored only for t >= c, c advances, the frozen copy is set, and
-    the greedy action uses the last head."""
+    the greedy action uses the last head (one jitted program)."""
     env = bridge.OneHotObservation(bridge.BridgeEnv(bridge.lock(4, 2, 0.3), 0.0))
     params = env.default_params()
     spec = env.spec(params)
     hp = DeepSQIRLParams(planning_depth=2, batch_size=4, n_epochs=1, buffer_size=64, hidden=())
     agent = hp.make_agent()
     N, H, D = 3, 4, spec.observation_space.shape[0]
-    state = agent.init(jax.random.PRNGKey(0), spec, hp).replace(timestep=jnp.int32(2))
-    obs = jnp.zeros((N, H, D), jnp.float32)
-    batch = Trajectory(obs, jnp.zeros((N, H), jnp.int32), jnp.ones((N, H)), jnp.zeros((N, H), bool),
-                       jnp.zeros((N, H), bool), obs, {}, {})
-    new, metrics = jax.jit(lambda s, b: agent.update(jax.random.PRNGKey(1), s, b, hp))(state, batch)
-    assert int(new.buffer.size) == N * (H - 2) and int(new.timestep) == 3
-    np.testing.assert_allclose(new.buffer.data["return"][: N * 2], np.tile([2.0, 1.0], N))
-    assert int(metrics["gradient_steps"]) == gradient_steps(N * H, 1, 4)
-    frozen2 = jax.tree_util.tree_map(lambda f: f[2], new.frozen)
-    chex.assert_trees_all_close(frozen2, new.params)
     # heads: head 0 prefers action 0, head 1 (the last) prefers action 1
     kernel = jnp.zeros((D, 4)).at[:, 0].set(1.0).at[:, 3].set(1.0)
     net_params = {"params": {"MLP_0": {"Dense_0": {"kernel": kernel, "bias": jnp.zeros(4)}}}}
-    frozen = jax.tree_util.tree_map(lambda p: jnp.broadcast_to(p, (H,) + p.shape), net_params)
-    learned = new.replace(params=net_params, frozen=frozen)
-    action, carry, _ = agent.act(jax.random.PRNGKey(2), learned, jnp.int32(0), jnp.ones(D), hp)
+
+    @jax.jit
+    def run():
+        state = agent.init(jax.random.PRNGKey(0), spec, hp).replace(timestep=jnp.int32(2))
+        obs = jnp.zeros((N, H, D), jnp.float32)
+        batch = Trajectory(obs, jnp.zeros((N, H), jnp.int32), jnp.ones((N, H)), jnp.zeros((N, H), bool),
+                           jnp.zeros((N, H), bool), obs, {}, {})
+        new, metrics = agent.update(jax.random.PRNGKey(1), state, batch, hp)
+        frozen = jax.tree_util.tree_map(lambda p: jnp.broadcast_to(p, (H,) + p.shape), net_params)
+        learned = new.replace(params=net_params, frozen=frozen)
+        action, carry, _ = agent.act(jax.random.PRNGKey(2), learned, jnp.int32(0), jnp.ones(D), hp)
+        return new, metrics, action, carry
+
+    new, metrics, action, carry = run()
+    assert int(new.buffer.size) == N * (H - 2) and int(new.timestep) == 3
+    np.testing.assert_allclose(new.buffer.data["return"][: N * 2], np.tile([2.0, 1.0], N))
+    assert int(metrics["gradient_steps"]) == gradient_steps(N * H, 1, 4)
+    chex.assert_trees_all_close(jax.tree_util.tree_map(lambda f: f[2], new.frozen), new.params)
     assert int(action) == 1 and int(carry) == 1
 
 
 def test_replay_buffer_wraps_and_masks():
-    buf = replay.empty_buffer({"x": jnp.float32(0)}, 4)
-    buf = replay.add(buf, {"x": jnp.arange(3.0)}, jnp.array([True, False, True]))
-    assert int(buf.size) == 2 and np.array_equal(buf.data["x"][:2], [0.0, 2.0])
-    buf = replay.add(buf, {"x": jnp.array([5.0, 6.0, 7.0])})
-    assert int(buf.size) == 4 and int(buf.ptr) == 1
-    assert np.array_equal(buf.data["x"], [7.0, 2.0, 5.0, 6.0])
-    sample = replay.sample(buf, jax.random.PRNGKey(0), 100)
+    @jax.jit
+    def run():
+        buf = replay.empty_buffer({"x": jnp.float32(0)}, 4)
+        first = replay.add(buf, {"x": jnp.arange(3.0)}, jnp.array([True, False, True]))
+        second = replay.add(first, {"x": jnp.array([5.0, 6.0, 7.0])})
+        return first, second, replay.sample(second, jax.random.PRNGKey(0), 100)
+
+    first, second, sample = run()
+    assert int(first.size) == 2 and np.array_equal(first.data["x"][:2], [0.0, 2.0])
+    assert int(second.size) == 4 and int(second.ptr) == 1
+    assert np.array_equal(second.data["x"], [7.0, 2.0, 5.0, 6.0])
     assert set(np.asarray(sample["x"]).tolist()) <= {7.0, 2.0, 5.0, 6.0}
 
 
