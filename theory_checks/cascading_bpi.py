@@ -32,7 +32,7 @@ def run_bpi(env_cfg, hps: Sequence[CascadingBPIParams], seeds: int, cap: int = C
     runner = batch.init()
     done = 0
     while done < cap:
-        runner, metrics = batch.run_chunk(runner, min(chunk, cap - done))
+        runner, metrics = batch.run_chunk(batch.place(runner), min(chunk, cap - done))
         done += min(chunk, cap - done)
         last = {k: np.asarray(v)[:, -1] for k, v in metrics.items()}
         if np.all(last["stopped"] > 0):

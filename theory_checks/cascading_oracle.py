@@ -60,14 +60,28 @@ def random_oracle_instances(count: int, seed: int = 0):
 @functools.lru_cache(maxsize=4)
 def _jitted(name: str):
     fn = {"bestperm": best_perm, "exhaustive": exhaustive_search}[name]
-    return jax.jit(lambda u, w, wb, k: fn(u, w, wb, M_MAX, length=k))
+    return jax.jit(lambda u, w, wb, ud, k: fn(u, w, wb, M_MAX, u_degenerate=ud, length=k))
+
+
+def padded_oracle(name: str, u, w, w_bot, m: int, u_degenerate=None, rows: int = 3000):
+    """Run an oracle on up to ``rows`` instances with ``N <= 7`` items and ``m <= 4`` through the
+    one compiled function of T1 (instances padded with useless items and rows); returns numpy
+    ``(values [B], lists [B, m])``."""
+    u, w = np.atleast_2d(np.asarray(u, np.float64)), np.atleast_2d(np.asarray(w, np.float64))
+    B, N = w.shape
+    ud = u if u_degenerate is None else np.atleast_2d(np.asarray(u_degenerate, np.float64))
+    U, UD, W = np.ones((rows, N_MAX)), np.ones((rows, N_MAX)), np.full((rows, N_MAX), -1e6)
+    WB = np.zeros(rows)
+    U[:B, :N], UD[:B, :N], W[:B, :N], WB[:B] = u, ud, w, np.broadcast_to(w_bot, (B,))
+    out = jax.device_get(_jitted(name)(U, W, WB, UD, np.full(rows, m)))
+    return out.value[:B], out.lists[:B, :m]
 
 
 def oracle_mismatches(count: int, seed: int = 0) -> dict[str, int]:
     """Counts of T1/T2 violations over ``count`` random instances (and of the control)."""
     U, W, wb, sizes, lengths = random_oracle_instances(count, seed)
-    bp = jax.device_get(_jitted("bestperm")(U, W, wb, lengths))
-    ex = jax.device_get(_jitted("exhaustive")(U, W, wb, lengths))
+    bp = jax.device_get(_jitted("bestperm")(U, W, wb, U, lengths))
+    ex = jax.device_get(_jitted("exhaustive")(U, W, wb, U, lengths))
     f_list = np.asarray(cascade_value(jnp.asarray(bp.lists), jnp.asarray(U), jnp.asarray(W), jnp.asarray(wb)))
     out = {"value": 0, "exhaustive": 0, "list_value": 0, "structure": 0, "same_list": 0, "control": 0}
     for b in range(count):

@@ -92,7 +92,7 @@ def read_ratings(path: str | Path, rating_scale: tuple[float, float] = (1.0, 5.0
         raise ConfigError(f"ratings file {path} is empty")
     columns = [0, 1, 2, 3]
     first_fields = _split(lines[0][1])
-    if not all(_is_number(f) for f in first_fields):
+    if not any(_is_number(f) for f in first_fields):      # a header names every column
         columns = _header_columns(first_fields, path)
         lines = lines[1:]
     need = max(columns) + 1

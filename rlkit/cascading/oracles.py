@@ -58,9 +58,28 @@ def quantize(x: jax.Array) -> jax.Array:
     return jnp.round(x / TIE_GRID)
 
 
+def rank_positions(w: jax.Array) -> jax.Array:
+    """Position of every item in the rank order: the number of items ranked before it (larger
+    quantised ``w``, or equal ``w`` and a lower index). ``O(N^2)`` comparisons, which vectorise
+    far better than a sort for the small N of list recommendation."""
+    key = quantize(w)
+    idx = jnp.arange(w.shape[-1])
+    ahead = (key[..., None, :] > key[..., :, None]) | (
+        (key[..., None, :] == key[..., :, None]) & (idx[None, :] < idx[:, None]))
+    return jnp.sum(ahead, axis=-1).astype(jnp.int32)
+
+
 def rank_order(w: jax.Array) -> jax.Array:
-    """Items by descending ``w`` (quantised), ties by lower index (Lemma 1's ordering; spec §2.1)."""
-    return jnp.argsort(-quantize(w), axis=-1, stable=True)
+    """Items by descending ``w`` (quantised), ties by lower index (Lemma 1's ordering; spec §2.1).
+
+    For one state (``w`` ``[N]``; vmap for batches). ``N <= 64``: the inverse of
+    :func:`rank_positions` by a scatter (a sort is several times slower on CPU); above, a stable
+    argsort.
+    """
+    N = w.shape[-1]
+    if N > 64:
+        return jnp.argsort(-quantize(w), stable=True).astype(jnp.int32)
+    return jnp.zeros((N,), jnp.int32).at[rank_positions(w)].set(jnp.arange(N, dtype=jnp.int32))
 
 
 def candidates(w: jax.Array, w_bot: jax.Array) -> jax.Array:
@@ -70,41 +89,56 @@ def candidates(w: jax.Array, w_bot: jax.Array) -> jax.Array:
 
 
 def _degenerate_single(u_sorted, w_sorted, order, w_bot, m):
-    """J = 0 branch of Algorithm 1: the best single item, first in rank order on ties."""
+    """J = 0 branch of Algorithm 1: the best single item, first in rank order on ties (selects,
+    not scatters: a scatter per state is slow on CPU)."""
     value = u_sorted * w_sorted + (1.0 - u_sorted) * w_bot
-    best = jnp.argmax(value >= jnp.max(value) - TIE_TOL)
-    lst = jnp.full((m,), PAD, jnp.int32).at[0].set(order[best].astype(jnp.int32))
-    return value[best], lst
+    first = value >= jnp.max(value) - TIE_TOL
+    best = jnp.argmax(first)
+    item = jnp.sum(jnp.where(jnp.arange(order.shape[0]) == best, order, 0)).astype(jnp.int32)
+    best_value = jnp.sum(jnp.where(jnp.arange(order.shape[0]) == best, value, 0.0))
+    return best_value, jnp.where(jnp.arange(m) == 0, item, PAD).astype(jnp.int32)
+
+
+def _code_dtype(base: int, m: int):
+    """Integer type holding a list of up to ``m`` items as a base-``(N + 1)`` code (int32 when it
+    fits: int64 arithmetic is several times slower on CPU)."""
+    if base ** m < 2 ** 31:
+        return jnp.int32
+    if base ** m < 2 ** 62:
+        return jnp.int64
+    raise ValueError(f"BestPerm encodes lists as base-(N+1) integers: (N+1)^m = {base}^{m} exceeds int64")
 
 
 def _best_perm_one(u, w, w_bot, u_degenerate, length, m: int):
     """BestPerm (spec §2.2) for one state: ``u``, ``w``, ``u_degenerate`` ``[N]``, ``w_bot`` ``[]``;
     lists of at most ``length <= m`` items (``m`` static)."""
     order = rank_order(w)
-    u_s, w_s, ud_s = u[order], w[order], u_degenerate[order]
+    u_s, w_s, ud_s = jnp.stack([u, w, u_degenerate], axis=1)[order].T   # one gather of rows
     candidate = candidates(w_s, w_bot)   # C = {a : w(a) > w_bot}, a prefix of the rank order
 
-    def dp_step(F_next, x):
-        # F_next[k] = F[i+1][k], k = 0..m; F[.][0] = w_bot.
-        u_i, w_i, c_i = x
+    base = w.shape[-1] + 1
+    code_dtype = _code_dtype(base, m)
+
+    def dp_step(carry, x):
+        # F_next[k] = F[i+1][k] (k = 0..m, F[.][0] = w_bot); code_next[k] encodes its list.
+        F_next, code_next = carry
+        u_i, w_i, c_i, item = x
         take = u_i * w_i + (1.0 - u_i) * F_next[:-1]
         skip = F_next[1:]
         choose = c_i & (take >= skip - TIE_TOL)      # ties: take (canonical rule)
         F = jnp.concatenate([F_next[:1], jnp.where(choose, take, skip)])
-        return F, choose
+        taken = (item + 1) + base * code_next[:-1]    # a_i prepended to the list of F[i+1][k-1]
+        code = jnp.concatenate([code_next[:1], jnp.where(choose, taken, code_next[1:])])
+        return (F, code), None
 
+    # The list of each DP cell is carried along as a base-(N+1) code (a_i prepended on "take"):
+    # the usual front-to-back reconstruction from the recorded choices, in the same backward pass.
     F0 = jnp.full((m + 1,), w_bot, w.dtype)
-    F1, take = jax.lax.scan(dp_step, F0, (u_s, w_s, candidate), reverse=True)  # take [N, m]
-
-    def rebuild(carry, x):
-        k, pos, out = carry
-        take_i, item = x
-        chosen = (k > 0) & take_i[jnp.maximum(k - 1, 0)]
-        out = jnp.where(chosen, out.at[pos].set(item), out)
-        return (k - chosen, pos + chosen, out), None
-
-    init = (jnp.asarray(length, jnp.int32), jnp.int32(0), jnp.full((m,), PAD, jnp.int32))
-    (_, _, lst), _ = jax.lax.scan(rebuild, init, (take, order.astype(jnp.int32)))
+    code0 = jnp.zeros((m + 1,), code_dtype)
+    (F1, code1), _ = jax.lax.scan(dp_step, (F0, code0), (u_s, w_s, candidate, order.astype(code_dtype)),
+                                  reverse=True)
+    digits = (code1[length] // jnp.asarray([base ** j for j in range(m)], code_dtype)) % base
+    lst = (digits - 1).astype(jnp.int32)             # digit 0 (no item) -> PAD
     d_value, d_list = _degenerate_single(ud_s, w_s, order, w_bot, m)
     nondegenerate = jnp.any(candidate)
     return (jnp.where(nondegenerate, F1[length], d_value), jnp.where(nondegenerate, lst, d_list))
