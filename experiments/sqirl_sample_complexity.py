@@ -37,7 +37,8 @@ MDPS = ("freeway_10_fs30", "maze_easy_l0_30_fs1", "grid:empty-5", "grid:empty-6"
 QUICK_MDPS = ("freeway_10_fs30", "grid:empty-5", "grid:lava-6")
 STICKY = 0.25
 KS = (1, 2, 3)
-MS = (3, 10, 30, 100, 300, 1000)
+MS = (10, 30, 100, 300, 1000, 3000)
+MAX_EPISODE_STEPS = 30_000      # per iteration: m is limited to m * H <= this (maze: m <= 1000)
 DEEP_STEPS = 200_000            # env-step budget of PPO and DQN per run
 TOL = 1e-6
 
@@ -49,7 +50,7 @@ def config() -> ExperimentConfig:
         agent=SQIRLParams(),
         baselines={"PPO": EvaluatedPPOParams(gamma=1.0, clip_eps=0.1, learning_rate=2.5e-4),
                    "DQN": DQNParams(total_timesteps=DEEP_STEPS, learning_starts=0, gradient_steps=32)},
-        train=episodic_train_config(10, max(MS)),
+        train=episodic_train_config(10, 300),
         run=RunConfig(seeds=3, chunks=10),
         description=__doc__,
     )
@@ -65,9 +66,10 @@ def sqirl_cost(source: str, seeds: int, base_seed: int) -> tuple[float, str]:
     cfg = BridgeConfig(source, sticky=STICKY)
     _, params = bridge_env(cfg)
     H, optimum = params.model.horizon, float(params.model.optimal_value())
-    trials = [(k, m) for k in KS for m in MS]
+    ms = [m for m in MS if m * H <= MAX_EPISODE_STEPS]
+    trials = [(k, m) for k in KS for m in ms]
     out = train_bridge(cfg, [SQIRLParams(planning_depth=k, episodes_per_timestep=m) for k, m in trials],
-                       episodic_train_config(H, max(MS), evaluate=False), seeds, base_seed)
+                       episodic_train_config(H, max(ms), evaluate=False), seeds, base_seed)
     best, where = math.inf, "-"
     for j, (k, m) in enumerate(trials):
         steps = out["env_steps"][j].sum(-1) * m                    # real steps of the m used episodes

@@ -136,7 +136,7 @@ def sqirl_planning_depth(full: bool = False) -> list[CheckRow]:
         wins = int(successes(values, 1.0).sum())
         rows.append(CheckRow("SQIRL(k) optimal iff k >= min_k", f"lock(4,2,0.3) min_k=3, k={k}, m=2000",
                              f"V* = 1 in {seeds}/{seeds} seeds",
-                             f"{wins}/{seeds}; returns {sorted(set(np.round(values, 3)))}",
+                             f"{wins}/{seeds}; returns {sorted({round(float(v), 3) for v in values})}",
                              wins == seeds, expect=k >= 3))
     return rows
 
