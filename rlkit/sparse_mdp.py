@@ -206,13 +206,13 @@ def deterministic_mdp(next_state, reward, horizon: int, start: int = 0,
     next_state = np.asarray(next_state)
     S, A = next_state.shape
     terminal = np.zeros(S, bool) if terminal is None else np.asarray(terminal, bool)
-    return SparseMDP(
-        next_state=jnp.asarray(next_state, jnp.int32)[None, :, :, None],
-        prob=jnp.ones((1, S, A, 1), jnp.float64),
-        reward=jnp.asarray(reward, jnp.float64)[None, :, :, None],
+    return SparseMDP(   # built in numpy, then transferred (no per-op compilation)
+        next_state=jnp.asarray(next_state.astype(np.int32)[None, :, :, None]),
+        prob=jnp.asarray(np.ones((1, S, A, 1))),
+        reward=jnp.asarray(np.asarray(reward, np.float64)[None, :, :, None]),
         start=jnp.asarray(start, jnp.int32),
         terminal=jnp.asarray(terminal),
-        observed_as=jnp.arange(S, dtype=jnp.int32),
+        observed_as=jnp.asarray(np.arange(S, dtype=np.int32)),
         horizon=int(horizon),
         num_obs=S,
     )
