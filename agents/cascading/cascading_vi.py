@@ -56,7 +56,7 @@ class CascadingVI(ListPolicyAgent):
         episodes = state.episodes + jnp.sum(batch.done)
         plan = self.plan(stats, state.rewards, episodes, hp, state.H, state.m)
         new = state.replace(stats=stats, lists=plan.lists, episodes=episodes)
-        return new, {"optimistic_value": jnp.max(plan.V_up[0])}
+        return new, {"optimistic_value": jnp.mean(plan.V_up[0])}
 
 
 @hparams

@@ -6,7 +6,8 @@
    actions) in the paper's MovieLens sizes S = 20, H = 3, m = 3, for N = 6..25 items, on the same
    statistics (counts drawn from a random instance). Printed as ratios to CascadingVI (larger =
    CascadingVI faster).
-2. BestPerm on 10^5 random states (N = 10, m = 3): the jitted, state-batched JAX BestPerm against
+2. BestPerm against exhaustive search alone on 2000 random states (spec T4: >= 5x at N = 8).
+3. BestPerm on 10^5 random states (N = 10, m = 3): the jitted, state-batched JAX BestPerm against
    the same algorithm vectorised over states in numpy (:func:`rlkit.cascading.reference.best_perm_numpy`),
    timed in the same run; outputs are checked to be identical.
 
@@ -30,13 +31,13 @@ from agents.cascading.optimistic import optimistic_cascading_plan
 from agents.cascading.statistics import ItemStats
 from envs.cascading import random_cascading_model_np
 from experiments.bench._common import header, result_line, timed
-from rlkit.cascading import best_perm, click_distribution, enumerate_lists, num_lists
+from rlkit.cascading import best_perm, click_distribution, enumerate_lists, exhaustive_search, num_lists
 from rlkit.cascading.reference import best_perm_numpy
 from rlkit.tabular import Counts
 
 S, H, M = 20, 3, 3
 NS = (6, 8, 10, 12, 15, 20, 25)
-TARGETS = {"oracle_vs_cascadingvi_N8": 5.0, "oracle_vs_cascadingvi_N25": 20.0,
+TARGETS = {"bestperm_vs_exhaustive_N8": 5.0, "oracle_vs_cascadingvi_N25": 20.0,
            "adaptvi_vs_cascadingvi_N25": 20.0, "bestperm_vs_numpy": 1.0}
 
 
@@ -96,6 +97,19 @@ def planning_seconds(N: int, repeats: int, episodes: float = 1000.0, seed: int =
     return out
 
 
+def oracle_seconds(N: int, states: int = 2000, repeats: int = 5, seed: int = 0) -> tuple[float, float]:
+    """Seconds of BestPerm and of exhaustive search on the same ``states`` random states (spec T4)."""
+    rng = np.random.default_rng(seed)
+    u, w, wb = (jnp.asarray(x) for x in (rng.uniform(size=(states, N)), rng.uniform(0, 3, size=(states, N)),
+                                         rng.uniform(0, 3, size=states)))
+    out = []
+    for oracle in (best_perm, exhaustive_search):
+        fn = jax.jit(lambda a, b, c, oracle=oracle: oracle(a, b, c, M).value)
+        jax.block_until_ready(fn(u, w, wb))
+        out.append(timed(lambda: fn(u, w, wb), repeats)[0])
+    return out[0], out[1]
+
+
 def bestperm_vs_numpy(states: int, N: int = 10, repeats: int = 3, seed: int = 0) -> tuple[float, float, bool]:
     """Seconds of the jitted JAX BestPerm and of the numpy one on ``states`` random states."""
     rng = np.random.default_rng(seed)
@@ -131,9 +145,14 @@ def main(argv=None) -> int:
         print(f"{N:>4} {num_lists(N, M):>10} {1e3 * t['CascadingVI']:>10.2f} ms "
               f"{1e3 * t['CascadingVI-Oracle']:>9.2f} ms {1e3 * t['AdaptVI']:>9.2f} ms "
               f"{r_oracle:>10.1f}x {r_adapt:>11.1f}x", flush=True)
+    print(f"\n2. the oracle alone on 2000 random states, m={M} (spec T4)")
+    for N in ns[:3]:
+        t_bp, t_ex = oracle_seconds(N, repeats=args.repeats)
+        ratios[f"bestperm_vs_exhaustive_N{N}"] = t_ex / t_bp
+        print(f"   N={N:>2}: BestPerm {1e3 * t_bp:.2f} ms, exhaustive {1e3 * t_ex:.2f} ms: {t_ex / t_bp:.1f}x", flush=True)
     t_jax, t_np, same = bestperm_vs_numpy(states, repeats=3)
     ratios["bestperm_vs_numpy"] = t_np / t_jax
-    print(f"\n2. BestPerm on {states} random states (N=10, m={M}): jitted JAX {1e3 * t_jax:.1f} ms, "
+    print(f"\n3. BestPerm on {states} random states (N=10, m={M}): jitted JAX {1e3 * t_jax:.1f} ms, "
           f"numpy (vectorised over states) {1e3 * t_np:.1f} ms: {t_np / t_jax:.1f}x; "
           f"identical outputs: {same}")
     targets = {k: v for k, v in TARGETS.items() if k in ratios}
