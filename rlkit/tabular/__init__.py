@@ -10,6 +10,7 @@ from rlkit.tabular.planning import (Values, deterministic_policy, evaluate_polic
                                     occupancy, optimal_policy, optimistic_values,
                                     pessimistic_policy_value, policy_value, value_iteration)
 from rlkit.tabular.optimism import BONUS_KINDS, OptimisticPlan, optimistic_plan
+from rlkit.tabular.sampling import Episodes, sample_episodes
 from rlkit.tabular.toy_text import TOY_TEXT, from_gymnasium, tables_from_gymnasium
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "greedy_actions", "occupancy", "optimal_policy", "optimistic_values",
     "pessimistic_policy_value", "policy_value", "value_iteration", "TOY_TEXT", "from_gymnasium",
     "tables_from_gymnasium", "BONUS_KINDS", "OptimisticPlan", "optimistic_plan",
+    "Episodes", "sample_episodes",
 ]

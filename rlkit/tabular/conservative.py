@@ -13,7 +13,7 @@ on the good event of the L1 bonus (spec §2.2, step 1).
   Policy-Eva"): ``LCB_clip`` or ``LCB_lin`` of a Markov policy at the initial distribution.
 - :func:`mixture_certificate` is ``CERT(rho)`` with the ``(1 - rho)^H`` baseline correction
   (spec §2.2 step 4), :func:`bisect_largest_feasible` the bisection of step 5.
-- :func:`epsmix_rho` is EpsMix's closed form (spec §3), :func:`switch_rho` the no-mixing control.
+- :func:`epsmix_rho` is EpsMix's closed form (spec §3).
 - :func:`count_violations` counts constraint violations on exact values with the spec's 1e-9
   tolerance (spec §8, §10b).
 
@@ -119,7 +119,7 @@ def bisect_largest_feasible(certificate: Callable[[jax.Array], jax.Array], thres
 
     zero = jnp.zeros((), jnp.float64)
     at_zero = certificate(zero) if at_zero is None else jnp.asarray(at_zero, jnp.float64)
-    lo, _, cert_lo = jax.lax.fori_loop(0, steps + 1, body, (zero, one, at_zero))
+    lo, _, cert_lo = jax.lax.fori_loop(0, jnp.asarray(steps) + 1, body, (zero, one, at_zero))
     return lo, cert_lo
 
 
@@ -137,12 +137,6 @@ def epsmix_rho(optimistic_lower, baseline_lower, threshold) -> jax.Array:
     gap = jnp.maximum(baseline_lower - optimistic_lower, 1e-300)
     mixed = jnp.clip(slack / gap, 0.0, 1.0)
     return jnp.where(optimistic_lower >= threshold, 1.0, mixed)
-
-
-def switch_rho(optimistic_lower, threshold) -> jax.Array:
-    """The Switch control (spec §8): play ``pi_bar`` when ``LCB_clip(pi_bar) >= threshold``, else
-    the baseline; no mixing (``rho`` in {0, 1})."""
-    return jnp.where(optimistic_lower >= threshold, 1.0, 0.0)
 
 
 def episode_mixture_value(rho, optimistic_value, baseline_value) -> jax.Array:

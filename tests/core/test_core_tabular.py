@@ -150,3 +150,17 @@ def test_toy_text_exact_values_match_monte_carlo(env_id, H, kw, episodes):
 def test_toy_text_rejects_envs_without_tables():
     with pytest.raises(ConfigError, match="transition table"):
         tabular.from_gymnasium(gymnasium.make("CartPole-v1"), 5)
+
+
+def test_sample_episodes_matches_exact_value_and_visits_only_reachable_states():
+    model = tabular.random_mdp(jax.random.PRNGKey(9), 6, 3, 4)
+    pi = jax.random.dirichlet(jax.random.PRNGKey(4), jnp.ones(3), (4, 6))
+    ep = jax.jit(lambda k: tabular.sample_episodes(k, model, pi, 100_000))(jax.random.PRNGKey(0))
+    returns = np.asarray(ep.returns)
+    exact = float(tabular.policy_value(model, pi))
+    assert abs(returns.mean() - exact) <= 3 * returns.std(ddof=1) / np.sqrt(len(returns))
+    assert ep.states.shape == (100_000, 5) and ep.actions.shape == (100_000, 4)
+    assert np.all(np.asarray(ep.states[:, 0]) == 0)                   # s1 = 0
+    # empirical first-step action frequencies follow pi[0, 0]
+    freq = np.bincount(np.asarray(ep.actions[:, 0]), minlength=3) / 100_000
+    np.testing.assert_allclose(freq, np.asarray(pi[0, 0]), atol=0.01)
