@@ -52,17 +52,33 @@ def dp_numpy(mu: np.ndarray, horizon: int, init_state=None, graph: StateGraph | 
     return float(V[graph.start])
 
 
+def opt_sequence(mu: np.ndarray, horizon: int, init_state=None) -> np.ndarray:
+    """``[OPT_0, OPT_1, ..., OPT_T]`` by the same backward DP, recording ``V_h[s0]`` at every h."""
+    graph = _graph(mu, init_state)
+    rew = graph.rewards(mu)
+    V = np.zeros(graph.size)
+    out = np.zeros(horizon + 1)
+    for h in range(1, horizon + 1):
+        V = np.max(rew + V[graph.nxt], axis=1)
+        out[h] = V[graph.start]
+    return out
+
+
 def dp_forward(mu: np.ndarray, horizon: int, init_state=None) -> float:
-    """``OPT_T`` forward: ``F_t(s')`` = best reward of ``t`` rounds from ``s0`` ending in ``s'``."""
+    """``OPT_T`` forward: ``F_t(s')`` = best reward of ``t`` rounds from ``s0`` ending in ``s'``
+    (a max over each state's incoming edges, grouped with ``np.maximum.reduceat``)."""
     graph = _graph(mu, init_state)
     rew = graph.rewards(mu).ravel()
     dst = graph.nxt.ravel()
     src = np.repeat(np.arange(graph.size), graph.k)
+    order = np.argsort(dst, kind="stable")
+    src, rew, dst = src[order], rew[order], dst[order]
+    targets, starts = np.unique(dst, return_index=True)
     F = np.full(graph.size, -np.inf)
     F[graph.start] = 0.0
     for _ in range(horizon):
         G = np.full(graph.size, -np.inf)
-        np.maximum.at(G, dst, F[src] + rew)
+        G[targets] = np.maximum.reduceat(F[src] + rew, starts)
         F = G
     return float(np.max(F))
 

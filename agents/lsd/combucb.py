@@ -150,7 +150,11 @@ class CombUCB(Agent):
         rounds = state.rounds + batch.action.shape[1]
         new_block = (batch.obs["round"][0, -1] + 1) % hp.block == 0
         start = batch.next_obs["state"][0, -1]
-        block = run_if(new_block, lambda _: self.next_block(stats, rounds, start, hp, k, m), state.block)
+        def plan(op):
+            stats, rounds, start, _ = op
+            return stats, rounds, start, self.next_block(stats, rounds, start, hp, k, m)
+
+        block = run_if(new_block, plan, (stats, rounds, start, state.block))[3]
         return CombUCBState(stats, block, pulled, rounds), {}
 
 

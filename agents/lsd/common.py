@@ -49,9 +49,15 @@ def run_if(pred: jax.Array, fn: Callable[[Any], Any], operand: Any) -> Any:
     select that evaluates both branches every time, a batched ``while_loop`` runs its body only
     while some batch member needs it. Re-planning (a DP over the horizon) at a few rounds of a
     long run therefore costs a few DPs, not one per round, even under the seed ``vmap``.
+
+    ``fn`` must compute from ``operand`` only (pass its inputs through it, return them
+    unchanged): a value it closes over is invariant in the loop, and XLA's loop-invariant code
+    motion would hoist the work out of the loop, computing it every time. The optimisation
+    barrier ties the operand to the loop's flag for the same reason.
     """
     def body(carry):
-        return jnp.asarray(False), fn(carry[1])
+        flag, op = jax.lax.optimization_barrier(carry)
+        return jnp.logical_and(flag, False), fn(op)
 
     return jax.lax.while_loop(lambda carry: carry[0], body, (jnp.asarray(pred), operand))[1]
 

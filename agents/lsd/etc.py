@@ -11,8 +11,9 @@ the spec's first learner (§3.4, test 9):
    plan (closed loop, ``pol[T - t, s]``) for the remaining rounds.
 
 The full-information counterpart is the same DP on the true payoffs, so the benchmark is
-``OPT_T`` (the env's ``dp`` benchmark). ``explore_scale = 0`` commits at once on empty estimates:
-the no-exploration negative control, whose regret grows linearly.
+``OPT_T`` (the env's ``dp`` benchmark). ``explore_scale = 0`` commits before the first round on
+empty estimates (the DP then ties everywhere and always plays arm 0): the no-exploration
+negative control, whose regret grows linearly.
 """
 from __future__ import annotations
 
@@ -49,9 +50,10 @@ class ExploreThenCommit(Agent):
         k, m, T_max = lsd_sizes(spec)
         schedule = exploration_schedule(k, m)
         horizon = jnp.asarray(spec.known["horizon"], jnp.int32)
+        # the DP on all-zero estimates ties everywhere and picks action 0: the initial table
         policy = jnp.zeros((T_max + 1, _graph_size(k, m)), jnp.int8)
-        return ETCState(zero_stats(k, m), policy, jnp.asarray(False), jnp.int32(0), horizon,
-                        exploration_rounds(horizon, hp.explore_scale, k, m, len(schedule)))
+        explore = exploration_rounds(horizon, hp.explore_scale, k, m, len(schedule))
+        return ETCState(zero_stats(k, m), policy, explore <= 0, jnp.int32(0), horizon, explore)
 
     def act(self, key, state, carry, obs, hp):
         k, m = state.stats.counts.shape[0], state.stats.counts.shape[1] // 2
@@ -66,9 +68,9 @@ class ExploreThenCommit(Agent):
         m = state.stats.counts.shape[1] // 2
         stats = add_batch(state.stats, batch, m)
         rounds = state.rounds + batch.action.shape[1]
-        commit = (~state.committed) & (rounds >= state.explore_rounds)
+        commit = (~state.committed) & (rounds >= state.explore_rounds)   # never when N = 0
         T_max = state.policy.shape[0] - 1
-        policy = run_if(commit, lambda _: plan_table(stats.means, T_max), state.policy)
+        _, policy = run_if(commit, lambda op: (op[0], plan_table(op[0], T_max)), (stats.means, state.policy))
         state = state.replace(stats=stats, policy=policy, committed=state.committed | commit,
                               rounds=rounds)
         return state, {"committed": state.committed.astype(jnp.float64)}

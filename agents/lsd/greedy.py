@@ -7,7 +7,6 @@ control of the approximation-ratio and regret-growth checks.
 """
 from __future__ import annotations
 
-import jax.numpy as jnp
 
 from rlkit.agent import Agent, HParams, hparams
 from rlkit.lsd import arm_means

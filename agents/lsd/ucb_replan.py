@@ -64,8 +64,8 @@ class OptimisticReplan(Agent):
         rounds = state.rounds + batch.action.shape[1]
         replan = rounds >= state.next_plan
         T_max = state.policy.shape[0] - 1
-        policy = run_if(replan, lambda _: plan_table(optimistic_means(stats, state.horizon, hp.exploration), T_max),
-                        state.policy)
+        optimistic = optimistic_means(stats, state.horizon, hp.exploration)
+        _, policy = run_if(replan, lambda op: (op[0], plan_table(op[0], T_max)), (optimistic, state.policy))
         next_plan = jnp.where(replan, 2 * rounds, state.next_plan)
         state = state.replace(stats=stats, policy=policy, planned=state.planned | replan,
                               rounds=rounds, next_plan=next_plan)

@@ -5,10 +5,10 @@ from envs.lsd.config import INSTANCES, LSDConfig
 from envs.lsd.env import (LSDBandit, LSDParams, LSDState, dp_benchmark, make_params,
                           recharging_params)
 from envs.lsd.instances import (LAFORGUE, Instance, laforgue_experiment1, laforgue_experiment2,
-                                random_general, random_monotone)
+                                pad_state, pad_states, random_general, random_monotone)
 
 __all__ = [
     "INSTANCES", "LSDConfig", "LSDBandit", "LSDParams", "LSDState", "dp_benchmark", "make_params",
     "recharging_params", "LAFORGUE", "Instance", "laforgue_experiment1", "laforgue_experiment2",
-    "random_general", "random_monotone",
+    "random_general", "random_monotone", "pad_state", "pad_states",
 ]

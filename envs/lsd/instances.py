@@ -78,3 +78,21 @@ def laforgue_experiment2() -> Instance:
 
 
 LAFORGUE = {"laforgue1": laforgue_experiment1, "laforgue2": laforgue_experiment2}
+
+
+def pad_states(mu: np.ndarray, m_to: int) -> np.ndarray:
+    """The same instance with state cap ``m_to >= m`` (exact: payoffs are constant beyond the cap,
+    so the padded states repeat ``mu(-m)`` and ``mu(+m)`` and every action sequence pays the
+    same). Lets instances of different ``m`` share one compiled program."""
+    mu = np.asarray(mu, np.float64)
+    m = mu.shape[1] // 2
+    if m_to < m:
+        raise ConfigError(f"cannot pad m = {m} down to {m_to}")
+    extra = m_to - m
+    return np.concatenate([np.repeat(mu[:, :1], extra, 1), mu, np.repeat(mu[:, -1:], extra, 1)], 1)
+
+
+def pad_state(init_state: np.ndarray, m: int, m_to: int) -> np.ndarray:
+    """An initial state under :func:`pad_states`: a saturated ``+-m`` becomes ``+-m_to``."""
+    tau = np.asarray(init_state, np.int32)
+    return np.where(np.abs(tau) == m, np.sign(tau) * m_to, tau).astype(np.int32)

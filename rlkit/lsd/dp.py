@@ -30,9 +30,10 @@ def _bellman(rew: jax.Array, nxt: jax.Array, V: jax.Array) -> jax.Array:
     return rew + V[nxt]
 
 
-@functools.partial(jax.jit, static_argnames=("horizon",))
-def optimal_value(rew: jax.Array, nxt: Any, horizon: int) -> jax.Array:
-    """``V_T`` for every state (``T = horizon``); ``OPT_T = V_T[start]`` (spec §5.1)."""
+@jax.jit
+def optimal_value(rew: jax.Array, nxt: Any, horizon: Any) -> jax.Array:
+    """``V_T`` for every state (``T = horizon``, a traced scalar: one compile serves every
+    horizon); ``OPT_T = V_T[start]`` (spec §5.1)."""
     nxt = jnp.asarray(nxt)
     V0 = jnp.zeros(rew.shape[:1], rew.dtype)
     return jax.lax.fori_loop(0, horizon, lambda _, V: jnp.max(_bellman(rew, nxt, V), axis=1), V0)
