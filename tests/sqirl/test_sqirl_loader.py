@@ -175,6 +175,11 @@ def test_minigrid_enumeration_matches_own_empty_world():
     assert mdp.transitions.shape == own.transitions.shape
     for m in (mdp, own):
         assert reference.values(reference.model_arrays(m.model()))[1][0, 0].max() == 1.0
+    # the full analysis pipeline at MiniGrid's horizon H = 100 (spec §7.11), on the package's world
+    full = bridge.minigrid_mdp("MiniGrid-Empty-5x5-v0")
+    out = reference.analyze(reference.model_arrays(full.model()), False)
+    assert full.horizon == 100 and out["min_k"] == 1 and out["optimal_return"] == 1.0
+    assert 1 <= out["effective_horizon"] <= 100
 
 
 def test_sources_and_config_errors():
