@@ -5,7 +5,7 @@ number of env steps (before the terminal state) needed to reach the optimal retu
 exactly by dynamic programming, as the median over seeds (infinite when fewer than half the seeds
 succeed), as in P2 §5:
 
-- tabular SQIRL: the smallest cost ``sum of env steps over the H iterations`` among the
+- tabular SQIRL (observing ``(h, u)`` like the deep agents, not the previous action): the smallest cost ``sum of env steps over the H iterations`` among the
   ``(k, m)`` grid points (k in {1, 2, 3}, m over powers of ~3) whose final policy is optimal in at
   least half the seeds (as upstream's GORP runner bisects m);
 - PPO and DQN (one-hot observations, gamma = 1): the env steps until the greedy policy is
@@ -63,7 +63,7 @@ def median_cost(costs: np.ndarray) -> float:
 
 def sqirl_cost(source: str, seeds: int, base_seed: int) -> tuple[float, str]:
     from theory_checks.sqirl_runs import bridge_env, train_bridge
-    cfg = BridgeConfig(source, sticky=STICKY)
+    cfg = BridgeConfig(source, sticky=STICKY, observe_prev_action=False)
     _, params = bridge_env(cfg)
     H, optimum = params.model.horizon, float(params.model.optimal_value())
     ms = [m for m in MS if m * H <= MAX_EPISODE_STEPS]
