@@ -16,6 +16,7 @@ the toolkit's importer) and :class:`ConservativeTabularConfig` (explicit arrays,
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,3 +230,64 @@ def seed_instances(env_cfg: EnvConfig, seeds: int, base_seed: int = 0) -> Conser
         return jax.jit(jax.vmap(env_cfg.make_params))(instance_keys)
     one = env_cfg.make_params(jax.random.PRNGKey(base_seed))
     return jax.tree_util.tree_map(lambda x: jnp.broadcast_to(x, (seeds,) + jnp.shape(x)), one)
+
+
+def spec_random_mdp(S: int, A: int, H: int, seed: int) -> TabularModel:
+    """The spec's ``make_random_mdp(S, A, H, seed)`` (``specs/stepmix.md`` §8, Appendix A):
+    ``numpy.random.default_rng(seed)`` draws ``P ~ Dirichlet(1)`` for every ``(h, s, a)``, then
+    ``r ~ U[0, 1]``; start state 0. The instances I-A, I-B and I-D of spec §9 are its seeds
+    ``0, 1, ...``. (Plain numpy: no compile, unlike the jittable :func:`rlkit.tabular.random_mdp`
+    that ``ConservativeRandomMDPConfig`` uses inside ``rlkit run``.)"""
+    rng = np.random.default_rng(seed)
+    P = rng.dirichlet(np.ones(S), size=(H, S, A))
+    r = rng.uniform(0.0, 1.0, size=(H, S, A))
+    return make_model(P, r, s1=0)
+
+
+def spec_deterministic_baseline(model: TabularModel, seed: int, low: float = 0.8, high: float = 0.9,
+                                max_tries: int = 100_000) -> np.ndarray:
+    """The spec's I-D baseline (§9): seeded random search over deterministic policies,
+    ``rng = numpy.random.default_rng(seed)`` drawing ``rng.integers(0, A, (H, S))`` until
+    ``V^b / V*`` lies in ``[low, high]``. (This reading reproduces the spec's calibration: on
+    seeds 0-3 the baseline's regret over 3000 episodes is 891-1499, as in spec §10.)"""
+    H, S, A = model.H, model.S, model.A
+    P, r = np.asarray(model.kernel()), np.asarray(model.r)
+    mu = np.asarray(model.mu)
+
+    def value(pi):
+        V = np.zeros(S)
+        for h in range(H - 1, -1, -1):
+            V = (pi[h] * (r[h] + P[h] @ V)).sum(-1)
+        return mu @ V
+
+    optimal = float(model.optimal_value())
+    rng = np.random.default_rng(seed)
+    for _ in range(max_tries):
+        pi = np.eye(A)[rng.integers(0, A, size=(H, S))]
+        if low <= value(pi) / optimal <= high:
+            return pi
+    raise ConfigError(f"no deterministic policy with V^b/V* in [{low}, {high}] in {max_tries} random draws")
+
+
+@jax.jit
+def _stacked_params(models: TabularModel, baselines: jax.Array) -> ConservativeParams:
+    return jax.vmap(conservative_params)(models, baselines)
+
+
+@jax.jit
+def _mixed_params(models: TabularModel, weight) -> ConservativeParams:
+    return jax.vmap(lambda m: conservative_params(m, mixed_optimal_baseline(m, weight)))(models)
+
+
+def spec_instances(seeds: int, S: int = 5, A: int = 5, H: int = 3, baseline: str = "mixed",
+                   weight: float = 0.8, ratio: tuple[float, float] = (0.8, 0.9)) -> ConservativeParams:
+    """Stacked params of the spec's instances ``spec_random_mdp(S, A, H, seed)`` for
+    ``seed = 0..seeds-1`` with the ``mixed`` baseline ``weight pi* + (1 - weight) U`` (I-A, I-B)
+    or the ``deterministic`` one of :func:`spec_deterministic_baseline` (I-D)."""
+    _check_kind(baseline, weight, ratio)
+    models = [spec_random_mdp(S, A, H, seed) for seed in range(seeds)]
+    stacked = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *models)
+    if baseline == "mixed":
+        return _mixed_params(stacked, weight)
+    tables = [spec_deterministic_baseline(m, seed, *ratio) for seed, m in enumerate(models)]
+    return _stacked_params(stacked, jnp.asarray(np.stack(tables)))

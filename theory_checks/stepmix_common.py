@@ -3,13 +3,16 @@ compiled programs reused across checks, and the statistics of spec §11.
 
 A run is a batch of rows ``(seed key, hyper-parameters, instance)``, trained as one vmapped
 program in chunks of :data:`CHUNK` episodes, so runs of 2000, 3000 or 4000 episodes, any leaf
-hyper-parameters (``alpha``, ``bonus_scale``, ``delta``) and any instance of one shape share one
-compiled program per agent class. Results are memoised per process (the checks and the tests ask
-for the same runs).
+hyper-parameters (``alpha``, ``bonus_scale``, ``delta``, ``bisection_steps``) and any instance of
+one shape share one compiled program per agent class. Results are memoised per process (the
+checks and the tests ask for the same runs), and :func:`prefetch` computes the fast-mode runs on
+two threads (compiles and runs of different programs overlap on a 2-core machine).
 """
 from __future__ import annotations
 
 import functools
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple, Sequence
 
 import chex
@@ -48,21 +51,62 @@ def select(instances: Instances, rows: Sequence[int]) -> Instances:
                      instances.optimal[idx], instances.baseline[idx])
 
 
-@functools.lru_cache(maxsize=None)
-def _programs(env, agent_type: type, H: int, chunk: int, shapes: tuple):
-    """The jitted, vmapped ``init`` and ``chunk`` of one agent class for one batch shape
-    (``shapes``: the shapes of the stacked env params). The chunk runs under
-    ``chex.assert_max_traces(n=1)``: calling it again with other leaf hyper-parameters, other
-    instances or the next chunk's state must never retrace (and recompile)."""
-    trainer = make_train(env, agent_type(), TrainConfig(num_iterations=chunk, num_envs=1, rollout_len=H))
-    init = jax.jit(jax.vmap(trainer.init, in_axes=(0, 0, 0)))
-    body = chex.assert_max_traces(functools.partial(trainer.run_chunk, num_iterations=chunk), n=1)
-    step = jax.jit(jax.vmap(body, in_axes=(0, 0, 0)))
-    return init, step
+class Program(NamedTuple):
+    """The compiled ``init`` and ``chunk`` of one agent class for one batch shape."""
+
+    init: Any
+    step: Any
+    traces: list    # one entry per trace of the chunk function (must stay at 1)
+
+
+_PROGRAMS: dict = {}
+_LOCKS: dict = {}
+_LOCK = threading.Lock()
 
 
 def program_shapes(params) -> tuple:
     return tuple(tuple(x.shape) for x in jax.tree_util.tree_leaves(params))
+
+
+def program(env, agent, keys, hp, params, chunk: int = CHUNK) -> Program:
+    """The ahead-of-time compiled, vmapped ``init`` and ``chunk`` of ``agent`` for these shapes,
+    built once per process (thread-safe: concurrent callers of one program wait for its compile;
+    different programs compile in parallel). A compiled executable refuses arguments of other
+    shapes or types instead of recompiling, and the chunk is traced under
+    ``chex.assert_max_traces(n=1)``."""
+    H = int(params.model.r.shape[-3])
+    key = (id(env), type(agent), type(hp), H, chunk, program_shapes(params), keys.shape)
+    with _LOCK:
+        lock = _LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        if key in _PROGRAMS:
+            return _PROGRAMS[key]
+        trainer = make_train(env, agent, TrainConfig(num_iterations=chunk, num_envs=1, rollout_len=H))
+        traces: list = []
+
+        def run_chunk(runner, hp, params):
+            traces.append(1)
+            return trainer.run_chunk(runner, hp, params, num_iterations=chunk)
+
+        # chex identifies a function by its source and name: one name per program
+        run_chunk.__name__ = f"run_chunk_{type(agent).__name__}_{type(hp).__name__}_{abs(hash(key))}"
+        init_fn = jax.jit(jax.vmap(trainer.init, in_axes=(0, 0, 0)))
+        step_fn = jax.jit(jax.vmap(chex.assert_max_traces(run_chunk, n=1), in_axes=(0, 0, 0)))
+        runner = jax.eval_shape(init_fn, keys, hp, params)
+        compiled = Program(init_fn.lower(keys, hp, params).compile(),
+                           step_fn.lower(runner, hp, params).compile(), traces)
+        _PROGRAMS[key] = compiled
+        return compiled
+
+
+def compiled_programs() -> dict:
+    """The programs compiled so far (for the no-recompilation test)."""
+    return dict(_PROGRAMS)
+
+
+def stack_rows(hps: Sequence[Any]) -> Any:
+    """Stack per-row hyper-parameters with every leaf as float64 (one input type per program)."""
+    return stack_hparams([jax.tree_util.tree_map(lambda x: jnp.asarray(x, jnp.float64), h) for h in hps])
 
 
 def train_rows(env, keys: jax.Array, hps: Sequence[Any], params: Any, episodes: int,
@@ -71,14 +115,12 @@ def train_rows(env, keys: jax.Array, hps: Sequence[Any], params: Any, episodes: 
     ``[rows, episodes]``. ``episodes`` must be a multiple of ``chunk``."""
     if episodes % chunk:
         raise ValueError(f"episodes={episodes} must be a multiple of the chunk {chunk}")
-    agent = hps[0].make_agent()
-    H = int(params.model.r.shape[-3])
-    init, step = _programs(env, type(agent), H, chunk, program_shapes(params))
-    hp = stack_hparams([jax.tree_util.tree_map(lambda x: jnp.asarray(x, jnp.float64), h) for h in hps])
-    runner = init(keys, hp, params)
+    hp = stack_rows(hps)
+    prog = program(env, hps[0].make_agent(), keys, hp, params, chunk)
+    runner = prog.init(keys, hp, params)
     collected = []
     for _ in range(episodes // chunk):
-        runner, metrics = step(runner, hp, params)
+        runner, metrics = prog.step(runner, hp, params)
         collected.append(jax.device_get(metrics))
     return {k: np.concatenate([np.asarray(c[k]) for c in collected], axis=1) for k in collected[0]}
 
@@ -164,41 +206,73 @@ def _env():
 def agent_params(name: str, alpha: float = 0.1, bonus_scale: float = 0.2, delta: float = 0.05,
                  episodes_bound: float = 0.0):
     """Hyper-parameters of ``ucbvi``, ``stepmix``, ``epsmix``, ``switch`` or ``baseline``."""
-    from agents.conservative import BaselineParams, EpsMixParams, StepMixParams, SwitchParams
+    from agents.conservative import BaselineParams, EpsMixParams, StepMixParams
     from agents.conservative.ucbvi import BoundedUCBVIParams
     if name == "ucbvi":
         return BoundedUCBVIParams(bonus_scale=bonus_scale, delta=delta, episodes_bound=episodes_bound)
-    table = {"stepmix": StepMixParams, "epsmix": EpsMixParams, "switch": SwitchParams,
-             "baseline": BaselineParams}
-    return table[name](alpha=alpha, delta=delta, bonus_scale=bonus_scale,
-                       episodes_bound=episodes_bound)
+    common = dict(alpha=alpha, delta=delta, bonus_scale=bonus_scale, episodes_bound=episodes_bound)
+    if name == "switch":   # SwitchParams' agent: StepMix with m = 0 (shares StepMix's program)
+        return StepMixParams(bisection_steps=0, **common)
+    table = {"stepmix": StepMixParams, "epsmix": EpsMixParams, "baseline": BaselineParams}
+    return table[name](**common)
 
 
 BASELINE_OF = {"I-A": "mixed", "I-D": "deterministic"}
 
 
-@functools.lru_cache(maxsize=None)
 def paper_instances(seeds: int, baseline: str = "mixed", S: int = 5, A: int = 5, H: int = 3) -> Instances:
-    """Instances I-A (``mixed`` baseline), I-D (``deterministic``) or I-B (``S = A = H = 3``)."""
-    from envs.conservative import ConservativeRandomMDPConfig
-    return make_instances(ConservativeRandomMDPConfig(S=S, A=A, H=H, baseline=baseline), seeds)
+    """Instances I-A (``mixed`` baseline), I-D (``deterministic``) or I-B (``S = A = H = 3``) of
+    seeds ``0..seeds-1``: the spec's ``make_random_mdp`` seeds (spec §9), built in blocks of
+    :data:`ROWS` so that every count shares one program."""
+    block = ROWS * -(-seeds // ROWS)
+    return select(_instances(block, baseline, S, A, H), range(seeds))
 
 
-@functools.lru_cache(maxsize=None)
+def memo(fn):
+    """``functools.cache`` that computes each key once even when threads ask concurrently."""
+    results: dict = {}
+    locks: dict = {}
+    guard = threading.Lock()
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        with guard:
+            lock = locks.setdefault(args, threading.Lock())
+        with lock:
+            if args not in results:
+                results[args] = fn(*args)
+            return results[args]
+    return wrapper
+
+
+@memo
+def _instances(seeds: int, baseline: str, S: int, A: int, H: int) -> Instances:
+    """The spec's instances (numpy ``make_random_mdp`` seeds, spec §9)."""
+    from envs.conservative import spec_instances
+    params = spec_instances(seeds, S, A, H, baseline)
+    optimal = jax.vmap(lambda m: m.optimal_value())(params.model)
+    return Instances(params, np.asarray(optimal), np.asarray(params.baseline_value))
+
+
+@memo
 def batch_run(agent: str, rows: tuple[Row, ...], episodes: int) -> Run:
     """``agent`` on every row (one vmapped program per agent class), ``episodes`` episodes each,
     with the spec's fixed-``K`` log term (``episodes_bound = episodes``, spec §2.2)."""
     seeds = 1 + max(r.seed for r in rows)
-    parts = []
-    for r in rows:
-        inst = paper_instances(seeds, BASELINE_OF[r.instance])
-        parts.append(select(inst, [r.seed]))
-    inst = Instances(tree_stack([jax.tree_util.tree_map(lambda x: x[0], p.params) for p in parts]),
-                     np.concatenate([p.optimal for p in parts]),
-                     np.concatenate([p.baseline for p in parts]))
+    families = {name: _host(paper_instances(seeds, BASELINE_OF[name])) for name in {r.instance for r in rows}}
+    pick = lambda field, r: families[r.instance][field][r.seed]  # noqa: E731
+    params = jax.tree_util.tree_map(
+        lambda *leaves: jnp.asarray(np.stack(leaves)),
+        *[jax.tree_util.tree_map(lambda x: x[r.seed], families[r.instance][0]) for r in rows])
+    inst = Instances(params, np.asarray([pick(1, r) for r in rows]), np.asarray([pick(2, r) for r in rows]))
     hps = [agent_params(agent, r.alpha, r.bonus_scale, r.delta, float(episodes)) for r in rows]
-    keys = seed_keys(0, seeds)[np.asarray([r.seed for r in rows])]
+    keys = jnp.asarray(np.asarray(seed_keys(0, seeds))[np.asarray([r.seed for r in rows])])
     return run_agent(_env(), inst, hps, keys, episodes, [r.alpha for r in rows])
+
+
+def _host(inst: Instances) -> tuple:
+    """An instance set with numpy leaves (row selection without device ops)."""
+    return (jax.tree_util.tree_map(np.asarray, inst.params), inst.optimal, inst.baseline)
 
 
 def part(run: Run, index: Sequence[int], episodes: int | None = None) -> Run:
@@ -218,4 +292,42 @@ MAIN_ROWS = rows_of("I-A", ROWS)                                            # te
 THEORY_ROWS = rows_of("I-A", ROWS, bonus_scale=1.0, delta=0.01)             # test 10
 MIXED_ROWS = (rows_of("I-D", 4) + rows_of("I-A", 4, alpha=0.05)             # tests 14, 15
               + rows_of("I-A", 4, alpha=0.3))
-SWITCH_ROWS = rows_of("I-D", 4) + rows_of("I-A", 8)                         # test 14, control of 13
+SWITCH_ROWS = rows_of("I-D", 4) + rows_of("I-A", 8)                         # test 14, controls
+
+
+def prefetch(jobs: Sequence[Any], workers: int = 2) -> None:
+    """Call the (memoised) zero-argument ``jobs`` on ``workers`` threads; errors surface when the
+    checks call them again."""
+    with ThreadPoolExecutor(workers) as pool:
+        for future in [pool.submit(job) for job in jobs]:
+            try:
+                future.result()
+            except Exception:   # the check that needs it reports the error
+                pass
+
+
+_PREFETCHED: list = []
+
+
+def prefetch_fast() -> None:
+    """Compute the fast-mode runs of the StepMix checks (all but the offline variant's) on two
+    threads, once per process (programs of different agents compile in parallel; the checks then
+    read memoised results, waiting for any still being computed)."""
+    with _LOCK:
+        if _PREFETCHED:
+            return
+        _PREFETCHED.append(True)
+    from theory_checks import stepmix_certificate
+    jobs = [
+        lambda: batch_run("stepmix", MAIN_ROWS, 4000),
+        lambda: batch_run("epsmix", MAIN_ROWS, 4000),
+        lambda: batch_run("ucbvi", MAIN_ROWS, 4000),
+        stepmix_certificate.fast_harness,
+        lambda: batch_run("stepmix", THEORY_ROWS, 2000),
+        lambda: batch_run("epsmix", THEORY_ROWS, 2000),
+        lambda: batch_run("ucbvi", THEORY_ROWS, 2000),
+        lambda: batch_run("stepmix", MIXED_ROWS, 3000),
+        lambda: batch_run("epsmix", MIXED_ROWS, 3000),
+        lambda: batch_run("switch", SWITCH_ROWS, 3000),
+    ]
+    prefetch(jobs)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from rlkit.checks import CheckRow, register
-from theory_checks.stepmix_common import MAIN_ROWS, THEORY_ROWS, batch_run, fmt, rows_of
+from theory_checks.stepmix_common import (MAIN_ROWS, THEORY_ROWS, batch_run, fmt, prefetch_fast,
+                                          rows_of)
 
 
 def _zero_rows(label: str, instance: str, runs: dict, control: str) -> list[CheckRow]:
@@ -25,6 +26,8 @@ def _zero_rows(label: str, instance: str, runs: dict, control: str) -> list[Chec
 @register("stepmix", "zero_violations")
 def zero_violations(full: bool) -> list[CheckRow]:
     """StepMix and EpsMix never go below (1-alpha)V^b; unconstrained UCBVI does."""
+    if not full:
+        prefetch_fast()
     names = ("stepmix", "epsmix", "ucbvi")
     rows_p, K = (rows_of("I-A", 20), 20000) if full else (MAIN_ROWS, 4000)
     practical = {n: batch_run(n, rows_p, K) for n in names}

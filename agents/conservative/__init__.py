@@ -8,11 +8,11 @@ from agents.conservative.offline import (InsufficientData, OfflineCertificate, O
                                          OfflineEpsMixParams, OfflineStepMix,
                                          OfflineStepMixParams, certify_offline, offline_params)
 from agents.conservative.stepmix import StepMix, StepMixParams
-from agents.conservative.switch import Switch, SwitchParams
+from agents.conservative.switch import SwitchParams
 
 __all__ = [
     "Baseline", "BaselineParams", "ConservativeAgent", "ConservativeParams", "ConservativeState",
     "EpsMix", "EpsMixParams", "InsufficientData", "OfflineCertificate", "OfflineEpsMix",
     "OfflineEpsMixParams", "OfflineStepMix", "OfflineStepMixParams", "certify_offline",
-    "offline_params", "StepMix", "StepMixParams", "Switch", "SwitchParams",
+    "offline_params", "StepMix", "StepMixParams", "SwitchParams",
 ]

@@ -14,8 +14,10 @@ formula and search are unconfirmed (spec §12, points 1-2); this is the spec's p
 """
 from __future__ import annotations
 
+import jax.numpy as jnp
+
 from agents.conservative.common import ConservativeAgent, ConservativeParams, Context
-from rlkit.agent import hparams, static
+from rlkit.agent import hparams
 from rlkit.config import ConfigError
 from rlkit.tabular.conservative import bisect_largest_feasible, mixture_certificate
 
@@ -35,19 +37,23 @@ class StepMix(ConservativeAgent):
 
     def decide(self, ctx: Context, hp):
         """``rho = 1`` if ``CERT(1) >= gamma``, else bisection (spec §2.2 step 5)."""
-        return bisect_largest_feasible(self.certificate_fn(ctx), ctx.threshold, hp.bisection_steps)
+        steps = jnp.asarray(hp.bisection_steps).astype(jnp.int32)
+        return bisect_largest_feasible(self.certificate_fn(ctx), ctx.threshold, steps,
+                                       at_zero=ctx.baseline_lower)
 
 
 @hparams
 class StepMixParams(ConservativeParams):
-    """:class:`ConservativeParams` plus ``bisection_steps`` (``m`` of spec §2.2 step 5, static)."""
+    """:class:`ConservativeParams` plus ``bisection_steps`` (``m`` of spec §2.2 step 5; a leaf,
+    so StepMix and its ``m = 0`` special case Switch share one compiled program)."""
 
-    bisection_steps: int = static(12)
+    bisection_steps: int = 12
 
     def make_agent(self):
         return StepMix()
 
     def validate(self):
         super().validate()
-        if not isinstance(self.bisection_steps, int) or self.bisection_steps < 1:
-            raise ConfigError(f"bisection_steps must be an integer >= 1, got {self.bisection_steps!r}")
+        steps = self.bisection_steps
+        if isinstance(steps, bool) or not float(steps).is_integer() or not 0 <= steps <= 52:
+            raise ConfigError(f"bisection_steps must be an integer in 0..52, got {steps!r}")

@@ -10,9 +10,10 @@ import pytest
 
 import rlkit  # noqa: F401  (float64)
 from agents.conservative import EpsMixParams, StepMixParams
-from envs.conservative import ConservativeMDP, conservative_params, mixed_optimal_baseline
+from envs.conservative import (ConservativeMDP, conservative_params, mixed_optimal_baseline,
+                               spec_random_mdp)
 from rlkit.tabular import (Counts, add_transitions, deterministic_policy, make_model,
-                           optimal_policy, optimistic_plan, policy_value, random_mdp, sample_cdf,
+                           optimal_policy, optimistic_plan, policy_value, sample_cdf,
                            zero_counts)
 from rlkit.tabular.conservative import (bisect_largest_feasible, episode_mixture_value,
                                         epsmix_rho, mixture_certificate, mixture_policy,
@@ -23,12 +24,12 @@ from theory_checks import stepmix_reference as ref
 @pytest.fixture(scope="module")
 def tiny():
     """Instance I-B: S = A = H = 3, baseline 0.8 pi* + 0.2 U."""
-    model = random_mdp(jax.random.PRNGKey(3), 3, 3, 3)
+    model = spec_random_mdp(3, 3, 3, seed=3)
     return model, mixed_optimal_baseline(model)
 
 
-def _random_policy(key, H, S, A):
-    return jax.random.dirichlet(key, jnp.ones(A, jnp.float64), (H, S))
+def _random_policy(rng, H, S, A):
+    return jnp.asarray(rng.dirichlet(np.ones(A), size=(H, S)))
 
 
 # --- test 1 ----------------------------------------------------------------------------------
@@ -118,13 +119,12 @@ def _decomposition_gap(P, r, bar, base, rhos):
 def test_pattern_decomposition_signed_mdp():
     """Test 3: V(pi(rho)) = sum_z rho^|z| (1 - rho)^(H-|z|) V(pi^z), also with signed rewards."""
     H, S, A = 4, 4, 3
-    k = jax.random.split(jax.random.PRNGKey(5), 5)
-    P = jax.random.dirichlet(k[0], jnp.ones(S, jnp.float64), (H, S, A))
-    bar = deterministic_policy(jax.random.randint(k[2], (H, S), 0, A), A)
-    base = _random_policy(k[3], H, S, A)
-    rhos = jax.random.uniform(k[4], (5,), jnp.float64)
-    for r in (jax.random.uniform(k[1], (H, S, A), jnp.float64),
-              jax.random.uniform(k[1], (H, S, A), jnp.float64, -1.0, 1.0)):
+    rng = np.random.default_rng(5)
+    P = jnp.asarray(rng.dirichlet(np.ones(S), size=(H, S, A)))
+    bar = deterministic_policy(jnp.asarray(rng.integers(0, A, (H, S))), A)
+    base = _random_policy(rng, H, S, A)
+    rhos = jnp.asarray(rng.uniform(size=5))
+    for r in (jnp.asarray(rng.uniform(size=(H, S, A))), jnp.asarray(rng.uniform(-1.0, 1.0, (H, S, A)))):
         assert float(jnp.max(jnp.abs(_decomposition_gap(P, r, bar, base, rhos)))) < 1e-10
 
 
@@ -152,23 +152,35 @@ def _stepmix_decision(counts, model, episodes, bonus_scale, bar_actions, use_bar
     values = jax.vmap(lambda x: policy_value(model, mixture_policy(bar, base, x)))(grid)
     v_bar = policy_value(model, bar)
     v_low = policy_lower_value(plan.P_hat, plan.rewards, plan.bonus, bar, model.mu, clip=True)
-    return dict(P_hat=plan.P_hat, bonus=plan.bonus, bar=bar, base=base, v_b=v_b, gamma=gamma,
+    switch_rho, switch_cert = bisect_largest_feasible(cert, gamma, 0, at_zero=v_b)
+    return dict(switch_rho=switch_rho, switch_cert=switch_cert, P_hat=plan.P_hat, bonus=plan.bonus, bar=bar, base=base, v_b=v_b, gamma=gamma,
                 rho=rho, cert=c, cert_rho=cert(rho), cert_next=cert(jnp.minimum(rho + 2.0 ** -STEPS, 1.0)),
                 grid=grid, values=values, v_bar=v_bar, v_low=v_low,
                 eps_rho=epsmix_rho(v_low, v_b, gamma))
 
 
 def _snapshots(seed: int, sizes):
-    """An I-A-like instance with the counts of the first n episodes of uniform play, n in sizes."""
-    from rlkit.tabular.datasets import sample_episodes
-    model = random_mdp(jax.random.PRNGKey(seed), 5, 5, 3)
-    data = sample_episodes(jax.random.PRNGKey(seed + 1), model, jnp.full((3, 5, 5), 0.2), max(sizes))
-    index = jnp.arange(max(sizes))[:, None] * jnp.ones((1, 3))
-
-    def counts_of(n):
-        return add_transitions(zero_counts(3, 5, 5), data.h, data.s, data.a, data.r, data.s_next,
-                               weight=(index < n).astype(jnp.float64).ravel())
-    return model, jax.vmap(counts_of)(jnp.asarray(sizes, jnp.float64))
+    """An I-A-like instance with the counts of the first n episodes of uniform play, n in sizes
+    (sampled with numpy: nothing to compile)."""
+    model = spec_random_mdp(5, 5, 3, seed)
+    P = np.asarray(model.P)
+    H, S, A = 3, 5, 5
+    rng = np.random.default_rng(seed + 1)
+    N = max(sizes)
+    s = np.zeros(N, np.int64)
+    steps = []
+    for h in range(H):
+        a = rng.integers(0, A, N)
+        cdf = np.cumsum(P[h, s, a], -1)
+        s_next = np.minimum((rng.random(N)[:, None] >= cdf).sum(1), S - 1)
+        steps.append((h, s, a, s_next))
+        s = s_next
+    n_next = np.zeros((len(sizes), H, S, A, S))
+    for i, n in enumerate(sizes):
+        for h, s_, a, s2 in steps:
+            np.add.at(n_next[i, h], (s_[:n], a[:n], s2[:n]), 1.0)
+    zeros = jnp.zeros((len(sizes), H, S, A))
+    return model, Counts(jnp.asarray(n_next.sum(-1)), jnp.asarray(n_next), zeros, zeros)
 
 
 # one compiled program for the 8 cases of test 5 and the 8 of test 6
@@ -178,7 +190,7 @@ _decide_all = jax.jit(jax.vmap(lambda models, counts, episodes, bonus_scale, bar
 
 def test_stepmix_rho_selection_and_prototype():
     """Test 5 (StepMix): rho in {0} or certified, and rho = 1 or CERT(rho + 2^-m) < gamma;
-    the same rho as the spec's numpy prototype on the same (P_hat, b)."""
+    the same rho as the spec's numpy prototype on the same (P_hat, b); with m = 0 the Switch rule."""
     sizes = (5, 20, 60, 150, 400, 1000, 2500, 6000)
     model, counts = _snapshots(0, sizes)
     n = len(sizes)
@@ -194,6 +206,10 @@ def test_stepmix_rho_selection_and_prototype():
         if rho < 1.0:
             assert out["cert_next"][i] < gamma
             interior += rho > 0.0
+        # Switch (StepMix with m = 0): rho = 1 exactly when LCB_clip(pi_bar) >= gamma
+        switch = 1.0 if out["v_low"][i] >= gamma else 0.0
+        assert out["switch_rho"][i] == switch
+        assert out["switch_cert"][i] == (out["v_low"][i] if switch else out["v_b"][i])
         proto = ref.stepmix_rho(out["P_hat"][i], out["bonus"][i], np.asarray(model.r), out["bar"][i],
                                 out["base"][i], float(out["v_b"][i]), float(gamma), 0, iters=STEPS)
         assert proto == rho
@@ -219,7 +235,7 @@ def test_oracle_consistency_exact_model():
     (a 10^4-point grid, within 2^-m) and EpsMix's rho is alpha V^b / (V^b - V(pi_bar)) capped at
     1; the optimistic policy is the plan's (then pi_bar = pi* and rho = 1) or a poor injected one."""
     from rlkit.tabular import value_iteration
-    models = [random_mdp(jax.random.PRNGKey(100 + i), 5, 5, 3) for i in range(4)]
+    models = [spec_random_mdp(5, 5, 3, 100 + i) for i in range(4)]
     models = jax.tree_util.tree_map(lambda *x: jnp.stack(x * 2), *models)
     exact = Counts(jnp.ones((8, 3, 5, 5)), models.P, jnp.zeros((8, 3, 5, 5)), jnp.zeros((8, 3, 5, 5)))
     worst = jax.vmap(lambda m: jnp.argmin(value_iteration(m).Q, -1).astype(jnp.int32))(models)
