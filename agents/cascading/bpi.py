@@ -25,7 +25,7 @@ from flax import struct
 from agents.cascading import confidence
 from agents.cascading.cascading_vi import CascadingVIParams
 from agents.cascading.common import ListPolicyAgent, check_sizes
-from agents.cascading.optimistic import optimistic_cascading_plan
+from agents.cascading.optimistic import initial_lists, optimistic_cascading_plan
 from agents.cascading.statistics import ItemStats, add_batch, zero_item_stats
 from rlkit.agent import hparams, static
 from rlkit.config import ConfigError
@@ -52,8 +52,7 @@ class CascadingBPI(ListPolicyAgent):
         H, S, N, m = check_sizes(spec)
         stats = zero_item_stats(S, N)
         rewards = spec.known.get("r")
-        plan = optimistic_cascading_plan(stats, rewards, jnp.float64(0), hp, H, m)
-        return BPIState(stats, rewards, plan.lists, jnp.float64(0), jnp.int32(-1),
+        return BPIState(stats, rewards, initial_lists(H, S, m), jnp.float64(0), jnp.int32(-1),
                         jnp.float64(H), jnp.asarray(False), jnp.float64(0), H=H, m=m)
 
     def update(self, key, state, batch, hp):

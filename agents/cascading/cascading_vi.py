@@ -21,7 +21,7 @@ from flax import struct
 
 from agents.cascading import confidence
 from agents.cascading.common import ListPolicyAgent, check_sizes
-from agents.cascading.optimistic import optimistic_cascading_plan
+from agents.cascading.optimistic import initial_lists, optimistic_cascading_plan
 from agents.cascading.statistics import ItemStats, add_batch, zero_item_stats
 from rlkit.agent import HParams, hparams, static
 from rlkit.cascading import ORACLES
@@ -48,8 +48,7 @@ class CascadingVI(ListPolicyAgent):
         H, S, N, m = check_sizes(spec)
         stats = zero_item_stats(S, N)
         rewards = spec.known.get("r")
-        plan = self.plan(stats, rewards, jnp.float64(0), hp, H, m)
-        return CascadingVIState(stats, rewards, plan.lists, jnp.float64(0), H=H, m=m)
+        return CascadingVIState(stats, rewards, initial_lists(H, S, m), jnp.float64(0), H=H, m=m)
 
     def update(self, key, state, batch, hp):
         stats = add_batch(state.stats, batch)

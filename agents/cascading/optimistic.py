@@ -36,6 +36,14 @@ class CascadingPlan(NamedTuple):
     q_up: jax.Array    # [S, N]
 
 
+def initial_lists(H: int, S: int, m: int) -> jax.Array:
+    """The plan before any data: every weight (items and ``a_bot``) sits at its cap, so ``J = 0``
+    and the oracle's degenerate branch scores every item ``q_low (w - w_bot) = 0``: the first item
+    in rank order, item 0, alone. Equal to ``optimistic_cascading_plan`` on zero counts (tested);
+    computed directly so that the agents' ``init`` need not compile a plan."""
+    return jnp.full((H, S, m), -1, jnp.int32).at[..., 0].set(0)
+
+
 def log_terms(stats: ItemStats, H: int, episodes, hp) -> tuple[jax.Array, jax.Array]:
     """``(L_q [S, N], L_p [S, N + 1])``: the log terms of the attraction and transition bonuses."""
     S, N = stats.clicks.shape

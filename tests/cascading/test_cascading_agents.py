@@ -15,7 +15,7 @@ import pytest
 
 from agents.cascading import (AdaptVIParams, CascadingBPIParams, CascadingVIBonusParams,
                               CascadingVIOracleParams, CascadingVIParams)
-from agents.cascading.optimistic import optimistic_cascading_plan
+from agents.cascading.optimistic import initial_lists, optimistic_cascading_plan
 from agents.cascading.statistics import ItemStats, zero_item_stats
 from envs.cascading import random_cascading_model_np
 from rlkit.cascading import cascading_value_iteration
@@ -95,16 +95,23 @@ def _stats_from_model(model, n: float) -> ItemStats:
     counts = Counts(n=n_p[None], n_next=(n_p[..., None] * model.P)[None],
                     r_sum=(jnp.concatenate([model.r, jnp.zeros((S, 1))], 1) * n_p)[None],
                     r_sq_sum=jnp.zeros((1, S, N + 1)))
-    return ItemStats(examined, clicks, counts)
+    return _strong(ItemStats(examined, clicks, counts))
+
+
+def _strong(tree):
+    """float64 leaves without weak types, so that equal shapes mean one trace."""
+    return jax.tree_util.tree_map(lambda x: jnp.asarray(x, jnp.float64), tree)
 
 
 def test_plan_is_optimistic_and_converges():
     """With exact-frequency data and learned rewards, V_low <= V* <= V_up and both approach V* as
     counts grow; the jitted plan is traced once for all counts (no retracing)."""
     model = random_cascading_model_np(2, S=3, N=4, m=2, H=3)
-    v_star = np.asarray(cascading_value_iteration(model).V)
+    v_star = np.asarray(jax.jit(cascading_value_iteration)(model).V)
     hp = CascadingVIParams(bonus_scale=1.0, K=1000.0)
     plan = jax.jit(chex.assert_max_traces(lambda st: optimistic_cascading_plan(st, None, 1000.0, hp, 3, 2), n=1))
+    empty = plan(_strong(zero_item_stats(3, 4)))   # before any data: the agents' initial lists
+    np.testing.assert_array_equal(empty.lists, initial_lists(3, 3, 2))
     gaps = []
     for n in (100.0, 1e4, 1e6):
         out = plan(_stats_from_model(model, n))

@@ -28,6 +28,7 @@ def test_optimism_check():
     assert all(row.ok for row in rows), [(r.check, r.measured) for r in rows if not r.ok]
 
 
+@pytest.mark.slow
 def test_unpadded_shape_with_m_equal_N():
     """Exact shapes without padding (m = N = 2) against brute force, both oracles in one program."""
     rng = np.random.default_rng(2)
