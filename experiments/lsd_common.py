@@ -47,6 +47,7 @@ def laforgue_config(name: str, description: str) -> ExperimentConfig:
             "Oracle Greedy": OracleGreedyParams(),
             "LP + mirrored rounding": MirroredPlannerParams(on_violation="ignore"),
             "ETC (exact DP)": ETCParams(explore_scale=0.1),
+            "ETC (LP + mirrored rounding)": ETCParams(explore_scale=0.1, planner="mirrored"),
             "UCB re-plan (exact DP)": ReplanParams(exploration=0.5),
         },
         train=TrainConfig(num_iterations=T, num_envs=1, rollout_len=1),

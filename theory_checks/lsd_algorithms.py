@@ -60,8 +60,10 @@ def planner_ratios(mus, inits, T: int, seeds: int, m_pad: int) -> tuple[np.ndarr
 
 @register("lsd", "planner_ratio")
 def planner_ratio(full: bool = False) -> list[CheckRow]:
-    """Spec tests 7-8: mirrored-rounding planner / OPT on monotone, general and adversarial
-    instances (floor 0.25, target 1-1/e-0.05); Oracle Greedy on experiment 2 must fail the floor.
+    """Spec tests 7-8: the mirrored-rounding planner's ratio to OPT (floor 0.25, target 1-1/e-0.05).
+
+    Random monotone, random general and adversarial instances; Oracle Greedy on experiment 2 must
+    fail the floor (ratio 0.12).
 
     The fast version runs k in {2, 3} (one compile per k); ``full`` adds k = 4 and five k = 8
     instances (|R| > 10^5, beyond exact DP) measured against T LP*."""
@@ -130,8 +132,9 @@ def fitted_slope(horizons: np.ndarray, regret: np.ndarray) -> float:
 
 @register("lsd", "regret_growth")
 def regret_growth(full: bool = False) -> list[CheckRow]:
-    """Spec test 9: explore-then-commit's pseudo-regret vs OPT_T has log-log slope in
-    [0.5, 0.85] and R_T / T decreasing; Oracle Greedy and no exploration grow linearly."""
+    """Spec test 9: explore-then-commit's pseudo-regret vs OPT_T grows like T^p, p in [0.5, 0.85].
+
+    Also R_T / T decreasing; Oracle Greedy and the no-exploration learner grow linearly (fail)."""
     k = m = 3
     n_inst, seeds = (5, 4) if full else (3, 3)
     horizons = 2 ** np.arange(10, 16 if full else 15)
@@ -173,8 +176,9 @@ def regret_growth(full: bool = False) -> list[CheckRow]:
 
 @register("lsd", "isi_replication")
 def isi_replication(full: bool = False) -> list[CheckRow]:
-    """Spec test 10: ISI-CombUCB1 > Oracle Greedy on Laforgue's instances; nothing beats OPT_T;
-    ISI's (arm, state) means within 3 sqrt(ln T / n) of mu."""
+    """Spec test 10: ISI-CombUCB1 beats Oracle Greedy on Laforgue's instances.
+
+    Also: nothing beats OPT_T; ISI's (arm, state) means lie within 3 sqrt(ln T / n) of mu."""
     seeds = 10 if full else 3
     names = ("laforgue2", "laforgue1") if full else ("laforgue2",)
     rows = []

@@ -152,8 +152,10 @@ def laforgue_optimum(name: str, horizon: int, method: str) -> float:
 
 @register("lsd", "known_answers")
 def known_answers(full: bool = False) -> list[CheckRow]:
-    """Spec test 6: experiment 2's OPT_T = T/2 and greedy = 0.06 T; experiment 1's OPT_T reported
-    by two independent DPs (JAX backward, numpy forward)."""
+    """Spec test 6: known answers of Laforgue's instances (OPT_T = T/2 and greedy = 0.06 T on exp. 2).
+
+    Experiment 1's OPT_T is reported, and checked by two independent DPs (JAX backward, numpy
+    forward)."""
     from theory_checks.lsd_algorithms import greedy_exp2_totals
     rows = []
     for T in LAFORGUE["laforgue2"]().horizons:
@@ -197,8 +199,10 @@ def break_order(rng: np.random.Generator, mu: np.ndarray, within_half: bool) -> 
 
 @register("lsd", "monotone_validator")
 def monotone_validator(full: bool = False) -> list[CheckRow]:
-    """Spec test 11: the strong and weak validators accept and reject as they must; the
-    mirrored-rounding planner refuses (or warns on) a non-monotone instance."""
+    """Spec test 11: the monotonicity validators accept and reject as they must.
+
+    Both variants (strong, weak); the mirrored-rounding planner refuses (or warns on) a
+    non-monotone instance."""
     rng = np.random.default_rng(11)
     n = 200 if full else 50
     shapes = [(int(rng.integers(1, 5)), int(rng.integers(2, 6))) for _ in range(n)]

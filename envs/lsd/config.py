@@ -1,6 +1,7 @@
 """The LSD env config: a named or random instance, validated before any compile."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,11 +80,9 @@ class LSDConfig(EnvConfig):
         return LSDBandit(self.make_params(None))
 
     def make_params(self, key=None) -> LSDParams:
-        mu, init = self.payoffs()
-        explicit = self.init_state(mu)
-        init = explicit if explicit is not None else init
-        return make_params(mu, init, self.horizon, self.benchmark, self.noise, self.sigma,
-                           self.full_information)
+        """The instance's params (the key is unused: ``instance_seed`` fixes random instances).
+        Cached per config, since the ``dp`` benchmark solves the instance exactly."""
+        return _params(self)
 
     def validate(self) -> None:
         if self.instance not in INSTANCES:
@@ -100,3 +99,11 @@ class LSDConfig(EnvConfig):
             raise ConfigError(f"horizon must be an integer >= 1, got {self.horizon!r}")
         mu, _ = self.payoffs()
         self.init_state(mu)
+
+
+@functools.lru_cache(maxsize=16)
+def _params(cfg: LSDConfig) -> LSDParams:
+    mu, init = cfg.payoffs()
+    explicit = cfg.init_state(mu)
+    init = explicit if explicit is not None else init
+    return make_params(mu, init, cfg.horizon, cfg.benchmark, cfg.noise, cfg.sigma, cfg.full_information)

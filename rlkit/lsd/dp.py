@@ -25,27 +25,38 @@ def state_rewards(mu: jax.Array, layout: Any) -> jax.Array:
     return mu[jnp.arange(k)[None, :], jnp.asarray(layout)]
 
 
-def _bellman(rew: jax.Array, nxt: jax.Array, V: jax.Array) -> jax.Array:
-    """``Q[s, j] = rew[s, j] + V[nxt[s, j]]`` (one backward step)."""
-    return rew + V[nxt]
+def _q_values(rew_t: jax.Array, nxt_t: jax.Array, V: jax.Array) -> list[jax.Array]:
+    """``Q[j] = rew[:, j] + V[nxt[:, j]]`` for each action (one backward step), from the
+    transposed tables ``[k, S]``: one contiguous gather per action (measured faster on CPU than
+    one ``[S, k]`` gather; indices are always in range, so no bounds handling is needed)."""
+    return [rew_t[j] + V.at[nxt_t[j]].get(mode="clip") for j in range(rew_t.shape[0])]
+
+
+def _v_max(rew_t: jax.Array, nxt_t: jax.Array, V: jax.Array) -> jax.Array:
+    """``V_h = max_j Q[j]`` (Bellman optimality for the deterministic state graph)."""
+    q = _q_values(rew_t, nxt_t, V)
+    out = q[0]
+    for qj in q[1:]:
+        out = jnp.maximum(out, qj)
+    return out
 
 
 @jax.jit
 def optimal_value(rew: jax.Array, nxt: Any, horizon: Any) -> jax.Array:
     """``V_T`` for every state (``T = horizon``, a traced scalar: one compile serves every
     horizon); ``OPT_T = V_T[start]`` (spec §5.1)."""
-    nxt = jnp.asarray(nxt)
-    V0 = jnp.zeros(rew.shape[:1], rew.dtype)
-    return jax.lax.fori_loop(0, horizon, lambda _, V: jnp.max(_bellman(rew, nxt, V), axis=1), V0)
+    rew_t, nxt_t = jnp.asarray(rew).T, jnp.asarray(nxt).T
+    V0 = jnp.zeros(rew_t.shape[1:], rew_t.dtype)
+    return jax.lax.fori_loop(0, horizon, lambda _, V: _v_max(rew_t, nxt_t, V), V0)
 
 
 @functools.partial(jax.jit, static_argnames=("horizon",))
 def value_sequence(rew: jax.Array, nxt: Any, start: Any, horizon: int) -> jax.Array:
     """``[OPT_0, OPT_1, ..., OPT_T]`` from state ``start`` (``OPT_h = V_h[start]``)."""
-    nxt = jnp.asarray(nxt)
+    rew_t, nxt_t = jnp.asarray(rew).T, jnp.asarray(nxt).T
 
     def step(V, _):
-        V = jnp.max(_bellman(rew, nxt, V), axis=1)
+        V = _v_max(rew_t, nxt_t, V)
         return V, V[start]
 
     V0 = jnp.zeros(rew.shape[:1], rew.dtype)
@@ -64,12 +75,12 @@ def policy_table(rew: jax.Array, nxt: Any, horizon: int) -> jax.Array:
     Stored as int8 (``[horizon + 1, S]``): the finite-horizon optimal closed-loop policy. With
     deterministic transitions it equals the open-loop optimal plan along its own path.
     """
-    nxt = jnp.asarray(nxt)
+    rew_t, nxt_t = jnp.asarray(rew).T, jnp.asarray(nxt).T
     dtype = action_dtype(rew.shape[1])
 
     def step(V, _):
-        Q = _bellman(rew, nxt, V)
-        return jnp.max(Q, axis=1), jnp.argmax(Q, axis=1).astype(dtype)
+        Q = jnp.stack(_q_values(rew_t, nxt_t, V))
+        return jnp.max(Q, axis=0), jnp.argmax(Q, axis=0).astype(dtype)
 
     V0 = jnp.zeros(rew.shape[:1], rew.dtype)
     _, pol = jax.lax.scan(step, V0, None, length=horizon)

@@ -8,10 +8,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from agents.lsd.combucb import block_scores, block_sequences, isi_combucb1
+from agents.lsd.combucb import block_scores, block_sequences, combucb1, isi_combucb1
 from agents.lsd.common import exploration_schedule, rested_graph, run_if
 from agents.lsd.etc import ETCParams, exploration_rounds
 from agents.lsd.greedy import OracleGreedyParams
+from agents.lsd.mirrored import MirroredPlannerParams
+from agents.lsd.ucb_replan import ReplanParams
 from envs.lsd import LSDBandit, LSDConfig, make_params
 from rlkit import ConfigError, ExperimentConfig, RunConfig, TrainConfig, hparams, make_train
 from rlkit.lsd import rested_state, sequence_means, state_index, transition
@@ -129,3 +131,15 @@ def test_agents_refuse_bad_settings():
             jax.random.PRNGKey(0), OracleGreedyParams(), params)
 
 
+
+
+@pytest.mark.parametrize("hp", [ETCParams(planner="mirrored"), ReplanParams(), isi_combucb1(3),
+                                combucb1(2, delay_model=True), MirroredPlannerParams(), OracleGreedyParams()],
+                         ids=lambda hp: hp.label)
+def test_every_agent_traces_through_the_trainer(hp):
+    """Shape-level run of every agent through the trainer (traced, not compiled: cheap)."""
+    params = make_params(np.full((3, 4), 0.5), horizon=12, full_information=True)
+    trainer = make_train(LSDBandit(params), hp.make_agent(), TrainConfig(num_iterations=6, rollout_len=2))
+    out = jax.eval_shape(trainer, jax.random.PRNGKey(0), hp, params)
+    assert out.metrics["expected_reward"].shape == (6,)
+    assert out.metrics["regret"].shape == (6,)
