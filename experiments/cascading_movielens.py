@@ -99,7 +99,7 @@ def main(cfg: ExperimentConfig, overrides=None, resume=None, quiet: bool = False
         t0 = time.perf_counter()
         results[N] = rlkit.run(sub, quiet=quiet, experiment="cascading_movielens")
         seconds[N] = {label: agent.summary["seconds"] for label, agent in results[N].agents.items()}
-        timing = planning_seconds(N, repeats=3)
+        timing = planning_seconds(N, repeats=3, S=cfg.env.S, H=cfg.env.H, m=cfg.env.m)
         planning[N] = {label: timing[label.replace("CascadingVI-Bonus", "CascadingVI")]
                        for label in seconds[N]}
         if not quiet:

@@ -44,6 +44,7 @@ TARGETS = {"bestperm_vs_exhaustive_N8": 5.0, "oracle_vs_cascadingvi_N25": 20.0,
 def item_statistics(model, episodes: float, rng: np.random.Generator) -> ItemStats:
     """Per-item counts of about ``episodes`` episodes spread over states and items."""
     S_, N = model.q.shape
+    H = model.H
     examined = rng.poisson(episodes * H / (S_ * N) * 2.0, size=(S_, N)).astype(np.float64) + 1.0
     clicks = rng.binomial(examined.astype(int), np.asarray(model.q)).astype(np.float64)
     n_p = np.concatenate([clicks, rng.poisson(episodes * H / S_ * 0.3, size=(S_, 1)) + 1.0], axis=1)
@@ -56,6 +57,7 @@ def item_statistics(model, episodes: float, rng: np.random.Generator) -> ItemSta
 
 def list_counts(model, episodes: float, rng: np.random.Generator) -> Counts:
     """List-level counts (AdaptVI's statistics) for the same number of episodes."""
+    S, H, M = model.S, model.H, model.m
     table = jnp.asarray(enumerate_lists(model.N, M))
     L = table.shape[0]
     n = rng.poisson(episodes * H / (S * L), size=(S, L)).astype(np.float64)
@@ -69,29 +71,30 @@ def list_counts(model, episodes: float, rng: np.random.Generator) -> Counts:
 
 
 @functools.lru_cache(maxsize=None)
-def _cascading_planner(oracle: str):
+def _cascading_planner(oracle: str, H: int, m: int):
     hp = CascadingVIOracleParams() if oracle == "exhaustive" else CascadingVIParams()
-    return jax.jit(lambda stats, r: optimistic_cascading_plan(stats, r, 1000.0, hp, H, M).lists)
+    return jax.jit(lambda stats, r: optimistic_cascading_plan(stats, r, 1000.0, hp, H, m).lists)
 
 
 @functools.lru_cache(maxsize=None)
-def _adapt_planner():
+def _adapt_planner(H: int):
     hp = AdaptVIParams()
     return jax.jit(lambda counts: ucbvi_over_lists(counts, 1000.0, hp, H))
 
 
-def planning_seconds(N: int, repeats: int, episodes: float = 1000.0, seed: int = 0) -> dict[str, float]:
+def planning_seconds(N: int, repeats: int, episodes: float = 1000.0, seed: int = 0,
+                     S: int = S, H: int = H, m: int = M) -> dict[str, float]:
     """Steady-state seconds of one per-episode plan of each algorithm at ``N`` items."""
     rng = np.random.default_rng(seed)
-    model = random_cascading_model_np(seed, S=S, N=N, m=M, H=H)
+    model = random_cascading_model_np(seed, S=S, N=N, m=m, H=H)
     stats = item_statistics(model, episodes, rng)
     out = {}
     for name, oracle in (("CascadingVI", "bestperm"), ("CascadingVI-Oracle", "exhaustive")):
-        fn = _cascading_planner(oracle)
+        fn = _cascading_planner(oracle, H, m)
         jax.block_until_ready(fn(stats, model.r))                     # compile + warm-up
         out[name] = timed(lambda: fn(stats, model.r), repeats)[0]
     counts = list_counts(model, episodes, rng)
-    fn = _adapt_planner()
+    fn = _adapt_planner(H)
     jax.block_until_ready(fn(counts))
     out["AdaptVI"] = timed(lambda: fn(counts), repeats)[0]
     return out

@@ -2,7 +2,8 @@
 
 Two exact oracles with the same output and the same tie-breaking:
 
-- :func:`best_perm`: the paper's BestPerm (Algorithm 1; spec §2.2), ``O(N log N + N m)`` per state;
+- :func:`best_perm`: the paper's BestPerm (Algorithm 1; spec §2.2), ``O(N log N + N m)`` per state
+  (``O(N^2 + N m)`` here for ``N <= 64``, see :func:`rank_order`);
 - :func:`exhaustive_search`: enumeration of all ``|A| = O(N^m)`` lists (the oracle of
   CascadingVI-Oracle, spec §3.4, and the reference of the tests).
 
@@ -165,8 +166,10 @@ def best_perm(u: jax.Array, w: jax.Array, w_bot: jax.Array, m: int,
 
     Sort the items with ``w > w_bot`` by descending ``w`` (Lemma 1) and run the DP
     ``F[i][k] = max{F[i+1][k], u(a_i) w(a_i) + (1 - u(a_i)) F[i+1][k-1]}`` with
-    ``F[J+1][.] = F[.][0] = w_bot``; the list is rebuilt from the recorded choices. Cost
-    ``O(N log N + N m)`` per state. Tie-breaking and the ``J = 0`` branch: see the module
+    ``F[J+1][.] = F[.][0] = w_bot``; the list of every DP cell travels with it (a base-(N+1)
+    code), so one backward pass gives value and list. Cost ``O(N m)`` for the DP plus the rank
+    order: ``O(N^2)`` vectorised comparisons for ``N <= 64`` (faster than a sort on CPU for the
+    sizes of list recommendation), the paper's ``O(N log N)`` sort above. Tie-breaking and the ``J = 0`` branch: see the module
     docstring. ``m`` is static (the output has ``m`` slots); ``length`` (default ``m``, traced,
     broadcast over the batch) optionally caps the list length below ``m``, so instances with
     different list lengths share one compiled function.
