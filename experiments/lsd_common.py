@@ -120,8 +120,8 @@ def regret_plot(result, path) -> None:
 
     curves = {label: r.metrics["regret"] for label, r in result.agents.items()}
     plot_curves(curves, path, title=f"{result.config.name}, T = {result.config.env.horizon}: "
-                "cumulative pseudo-regret vs OPT", ylabel="OPT_t-plan reward - reward", xlabel="round",
-                cumulative=True)
+                "cumulative pseudo-regret vs OPT", ylabel="optimal plan's reward - agent's (expected)",
+                xlabel="round", cumulative=True)
 
 
 def report(result) -> None:
