@@ -54,24 +54,29 @@ def _smooth(x: np.ndarray, window: int) -> np.ndarray:
 
 
 def plot_against_threshold(curves: dict, alpha: float, optimal_ratio: float, path, title: str) -> None:
-    """Seed-mean of ``V^{pi_k} / V^b`` per episode (log x axis) with the threshold line ``1 - alpha``."""
+    """Two panels over episodes (log x axis): the seed-mean of ``V^{pi_k} / V^b`` with the
+    threshold line ``1 - alpha`` (the paper's "average expected return per episode" against the
+    threshold), and the worst seed's margin ``min_seeds (V^{pi_k} - (1 - alpha) V^b) / V^b``,
+    which must stay at or above 0 for a conservative algorithm."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
-    for label, c in curves.items():
-        mean = c.mean(0)
-        x = np.arange(1, mean.shape[0] + 1)
-        ax.plot(x, mean, label=label, lw=1.3)
-        ax.fill_between(x, c.min(0), c.max(0), alpha=0.12)
-    ax.axhline(1.0 - alpha, ls="--", color="k", lw=1, label=f"threshold (1-alpha) V^b, alpha={alpha}")
-    ax.axhline(optimal_ratio, ls=":", color="gray", lw=1, label="V* (mean)")
-    ax.set_xscale("log")
-    ax.set_xlabel("episode")
-    ax.set_ylabel("expected return / V^b  (mean; band: min-max over seeds)")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6.4, 6.4), dpi=110, sharex=True)
+    for label, c in reversed(list(curves.items())):     # the main agent drawn last, on top
+        x = np.arange(1, c.shape[1] + 1)
+        top.plot(x, c.mean(0), label=label, lw=1.2)
+        bottom.plot(x, (c - (1.0 - alpha)).min(0), label=label, lw=1.0)
+    top.axhline(1.0 - alpha, ls="--", color="k", lw=1, label=f"threshold (1 - alpha), alpha = {alpha}")
+    top.axhline(optimal_ratio, ls=":", color="gray", lw=1, label="V* / V^b (mean)")
+    bottom.axhline(0.0, ls="--", color="k", lw=1)
+    top.set_ylabel("expected return / V^b\n(mean over seeds)")
+    bottom.set_ylabel("worst seed's margin\n(V - (1 - alpha) V^b) / V^b")
+    bottom.set_xlabel("episode")
+    for ax in (top, bottom):
+        ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+    top.set_title(title)
+    top.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from rlkit.checks import CheckRow, register
+
+LABEL = {"stepmix": "StepMix", "epsmix": "EpsMix", "ucbvi": "UCBVI"}
 from theory_checks.stepmix_common import (MAIN_ROWS, THEORY_ROWS, batch_run, fmt, prefetch_fast,
                                           rows_of)
 
@@ -19,7 +21,7 @@ def _zero_rows(label: str, instance: str, runs: dict, control: str) -> list[Chec
     for name, run in runs.items():
         v = run.violations
         rows.append(CheckRow(f"zero violations ({label})", instance, "0 episodes below (1-alpha)V^b, every seed",
-                             f"{name}: {fmt(v)}", bool(np.all(v == 0)), expect=name != control))
+                             f"{LABEL[name]}: {fmt(v)}", bool(np.all(v == 0)), expect=name != control))
     return rows
 
 

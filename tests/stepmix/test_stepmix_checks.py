@@ -50,8 +50,8 @@ def test_alpha_monotone():
 def test_offline_refusal_and_certification():
     """Test 16, before training: N = 100 and 1000 refused (InsufficientData), N = 10^4 certified."""
     rows = stepmix_offline.offline(False, online=False)
-    _assert_rows(rows)
-    assert len(rows) == 3
+    _assert_rows(rows, controls=1)
+    assert len(rows) == 4
 
 
 @pytest.mark.slow
