@@ -56,34 +56,40 @@ class _Compiled:
     same experiment shape in one process (tests, sweeps, resumes) compile once.
     """
 
-    def __init__(self, env_cfg: Any, hp_type: type, train_cfg: TrainConfig, params_axis: int | None,
-                 hp: Any):
+    def __init__(self, env_cfg: Any, train_cfg: TrainConfig, params_axis: int | None, hp: Any,
+                 sharding: NamedSharding):
         self.env = env_cfg.make_env()
         self.agent = hp.make_agent()
         self.trainer = make_train(self.env, self.agent, train_cfg)
-        self.init = jax.jit(jax.vmap(self.trainer.init, in_axes=(0, 0, params_axis)))
+        # every output leaf has the leading batch axis: pin its sharding, so that a chunk's output
+        # state feeds the next chunk without a recompile
+        self.init = jax.jit(jax.vmap(self.trainer.init, in_axes=(0, 0, params_axis)),
+                            out_shardings=sharding)
         self.make_params = jax.jit(jax.vmap(env_cfg.make_params)) if params_axis == 0 else None
         self.params_axis = params_axis
+        self.sharding = sharding
         self.chunks: dict[int, Any] = {}
 
     def chunk_fn(self, n: int):
         if n not in self.chunks:
             fn = functools.partial(self.trainer.run_chunk, num_iterations=n)
-            self.chunks[n] = jax.jit(jax.vmap(fn, in_axes=(0, 0, self.params_axis)))
+            self.chunks[n] = jax.jit(jax.vmap(fn, in_axes=(0, 0, self.params_axis)),
+                                     out_shardings=self.sharding)
         return self.chunks[n]
 
 
 _COMPILED: dict[Any, _Compiled] = {}
 
 
-def _compiled(env_cfg: Any, hp: Any, train_cfg: TrainConfig, params_axis: int | None) -> _Compiled:
-    key = (env_cfg, type(hp), jax.tree_util.tree_structure(hp), train_cfg, params_axis)
+def _compiled(env_cfg: Any, hp: Any, train_cfg: TrainConfig, params_axis: int | None,
+              sharding: NamedSharding) -> _Compiled:
+    key = (env_cfg, type(hp), jax.tree_util.tree_structure(hp), train_cfg, params_axis, sharding)
     try:
         hash(key)
     except TypeError:  # an unhashable config (arrays in it): no sharing
-        return _Compiled(env_cfg, type(hp), train_cfg, params_axis, hp)
+        return _Compiled(env_cfg, train_cfg, params_axis, hp, sharding)
     if key not in _COMPILED:
-        _COMPILED[key] = _Compiled(env_cfg, type(hp), train_cfg, params_axis, hp)
+        _COMPILED[key] = _Compiled(env_cfg, train_cfg, params_axis, hp, sharding)
     return _COMPILED[key]
 
 
@@ -97,15 +103,15 @@ class BatchedTrainer:
         self.env_cfg = env_cfg
         self.per_seed_params = bool(getattr(env_cfg, "instance_per_seed", False))
         self._params_axis = 0 if self.per_seed_params else None
-        self.compiled = _compiled(env_cfg, hps[0], train_cfg, self._params_axis)
-        self.env = self.compiled.env
-        self.agent = self.compiled.agent
-        self.trainer = self.compiled.trainer
-        self.train_cfg = train_cfg
         self.trials = len(hps)
         self.seeds = seeds
         self.batch_size = self.trials * seeds
         self.sharding = batch_sharding(self.batch_size, devices)
+        self.compiled = _compiled(env_cfg, hps[0], train_cfg, self._params_axis, self.sharding)
+        self.env = self.compiled.env
+        self.agent = self.compiled.agent
+        self.trainer = self.compiled.trainer
+        self.train_cfg = train_cfg
         keys = jnp.tile(seed_keys(base_seed, seeds), (self.trials, 1))
         self.keys = jax.device_put(keys, self.sharding)
         self.hp = jax.device_put(stack_hparams(hps, seeds), self.sharding)

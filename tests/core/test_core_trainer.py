@@ -118,3 +118,16 @@ def test_trajectory_next_obs_is_pre_reset_observation(setup):
     # every step's next_obs has h+1; at the end of an episode that is H = 3 (never a reset obs)
     np.testing.assert_array_equal(h_next, np.asarray(traj.obs[..., 0]) + 1)
     np.testing.assert_array_equal(np.asarray(traj.terminated), h_next == 3)
+
+
+def test_batched_chunks_compile_once_per_length():
+    """The state a chunk returns feeds the next chunk without a recompile (pinned shardings)."""
+    from envs.tabular import RandomMDPConfig
+    from rlkit.batch import BatchedTrainer
+    batch = BatchedTrainer(RandomMDPConfig(S=3, A=2, H=2, instance_seed=1), [UCBVIParams()],
+                           rlkit.TrainConfig(num_iterations=9, rollout_len=2), seeds=2)
+    runner = batch.init()
+    fn = batch.chunk_fn(3)
+    for _ in range(3):
+        runner, _ = fn(runner, batch.hp, batch.env_params)
+    assert fn._cache_size() == 1
