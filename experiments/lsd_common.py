@@ -20,7 +20,6 @@ from agents.lsd.mirrored import MirroredPlannerParams, check_instance
 from agents.lsd.ucb_replan import ReplanParams
 from envs.lsd import LAFORGUE, LSDConfig
 from rlkit import ExperimentConfig, RunConfig, TrainConfig
-from rlkit.config import apply_overrides
 
 # seed-0 totals stored in the authors' res/*.pkl (spec §4), at the code's reduced horizons
 PAPER_SEED0 = {
@@ -74,8 +73,9 @@ def run_both_horizons(name: str, cfg: ExperimentConfig, overrides: dict[str, Any
     for hp in planners:
         check_instance(mu, hp.assumption, "warn" if hp.on_violation == "ignore" else hp.on_violation)
     for T in horizons_to_run(name, overrides):
-        run_cfg = apply_overrides(cfg, {"env.horizon": T, "train.num_iterations": T})
-        rlkit.run(run_cfg, overrides={}, report=report, resume=resume, quiet=quiet,
+        # recorded in run.json, so `rlkit run --resume` rebuilds this horizon's config
+        per_horizon = {**overrides, "env.horizon": T, "train.num_iterations": T}
+        rlkit.run(cfg, overrides=per_horizon, report=report, resume=resume, quiet=quiet,
                   experiment=f"lsd_{name}")
     return 0
 

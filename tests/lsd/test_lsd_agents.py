@@ -143,3 +143,18 @@ def test_every_agent_traces_through_the_trainer(hp):
     out = jax.eval_shape(trainer, jax.random.PRNGKey(0), hp, params)
     assert out.metrics["expected_reward"].shape == (6,)
     assert out.metrics["regret"].shape == (6,)
+
+
+def test_experiment_configs_validate_and_pick_horizons():
+    from experiments import lsd_laforgue1, lsd_laforgue2, lsd_random
+    from experiments.lsd_common import horizons_to_run
+    from rlkit import apply_overrides
+
+    for module in (lsd_laforgue1, lsd_laforgue2, lsd_random):
+        cfg = apply_overrides(module.config(), {})
+        assert len(cfg.agents()) >= 4
+    assert horizons_to_run("laforgue1", {}) == [3600, 5112]
+    assert horizons_to_run("laforgue2", {}) == [3300, 5060]
+    assert horizons_to_run("laforgue2", {"env.horizon": 660}) == [660]
+    with pytest.raises(ConfigError, match="m must be"):
+        apply_overrides(lsd_random.config(), {"env.m": 0})
