@@ -235,13 +235,14 @@ def memo(fn):
     guard = threading.Lock()
 
     @functools.wraps(fn)
-    def wrapper(*args):
+    def wrapper(*args, **kwargs):
+        key = args + tuple(sorted(kwargs.items()))
         with guard:
-            lock = locks.setdefault(args, threading.Lock())
+            lock = locks.setdefault(key, threading.Lock())
         with lock:
-            if args not in results:
-                results[args] = fn(*args)
-            return results[args]
+            if key not in results:
+                results[key] = fn(*args, **kwargs)
+            return results[key]
     return wrapper
 
 
