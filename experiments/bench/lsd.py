@@ -65,7 +65,7 @@ def bench_planner(ks: list[int], T: int = 500, seeds: int = 8) -> tuple[float, l
         t_lp, sol = timed(lambda: solve(jnp.asarray(mu)), repeats=3)
         assert abs(float(sol.value) - lp_bound(mu).value) < 1e-9
         params = stack_runs(instance_params([mu], T), seeds)
-        train_runs(planner, params, run_keys(seeds), T, opt_level=None)   # compile (warm-up)
+        jax.block_until_ready(train_runs(planner, params, run_keys(seeds), T, opt_level=None))  # warm-up
         t_plan, out = timed(lambda: train_runs(planner, params, run_keys(seeds, 1), T, opt_level=None))
         alg = float(expected_totals(out).mean())
         size = reachable_count(k, m)
@@ -128,7 +128,7 @@ def bench_learners(T: int, seeds: int, numpy_rounds: int) -> tuple[float, list[d
     rows = []
     for label, hp in learners.items():
         t0 = time.perf_counter()
-        train_runs(hp, params, run_keys(seeds), T, opt_level=None)        # compile + first run
+        jax.block_until_ready(train_runs(hp, params, run_keys(seeds), T, opt_level=None))  # warm-up
         first = time.perf_counter() - t0
         t_run, out = timed(lambda: train_runs(hp, params, run_keys(seeds, 1), T, opt_level=None))
         regret = opt - expected_totals(out)
