@@ -33,7 +33,8 @@ from flax import struct
 
 from rlkit.agent import Agent, HParams, hparams, static
 from rlkit.config import ConfigError
-from rlkit.lsd import arm_means, is_monotone, monotone_violation, MONOTONE_VARIANTS
+from rlkit.lsd import MONOTONE_VARIANTS, arm_means, is_monotone, monotone_violation
+from rlkit.tabular import cumulative, sample_cdf
 from agents.lsd.common import known_mu, lsd_sizes, tie_break_argmax
 from agents.lsd.relaxation import options, solve_relaxation
 
@@ -95,12 +96,9 @@ def virtual_plan(mu: jax.Array, assumption: str = "strong") -> VirtualPlan:
     length = jnp.asarray(length, mu.dtype)
     occupancy = jnp.sum(relax.rates * length[:-1], axis=1)
     rates = jnp.concatenate([relax.rates, jnp.maximum(1.0 - occupancy, 0.0)[:, None]], axis=1)
-    renewal = rates / jnp.sum(rates, axis=1, keepdims=True)
-    share = rates * length
-    share = share / jnp.sum(share, axis=1, keepdims=True)
     violation = (monotone_violation(mu, assumption, jnp) if assumption in MONOTONE_VARIANTS
                  else jnp.float64(0.0))
-    return VirtualPlan(jnp.cumsum(renewal, axis=1), jnp.cumsum(share, axis=1), relax.value, violation)
+    return VirtualPlan(cumulative(rates), cumulative(rates * length), relax.value, violation)
 
 
 @struct.dataclass
@@ -117,8 +115,7 @@ class VirtualCarry:
 
 def _sample(keys: jax.Array, cdf: jax.Array) -> jax.Array:
     """One inverse-CDF draw per row of ``cdf`` (``keys`` one per row)."""
-    u = jax.vmap(lambda key: jax.random.uniform(key, (), cdf.dtype))(keys)
-    return jnp.minimum(jnp.sum(u[:, None] >= cdf, axis=1), cdf.shape[1] - 1).astype(jnp.int32)
+    return jax.vmap(sample_cdf)(keys, cdf)
 
 
 def start_virtual(key: jax.Array, plan: VirtualPlan, m: int) -> VirtualCarry:
