@@ -1,7 +1,7 @@
 """StepMix test helpers.
 
-- When the run-based tests are selected, the memoised fast-mode runs of the theory checks start
-  computing on background threads as soon as collection ends
+- When tests marked ``stepmix_runs`` are selected, the memoised fast-mode runs of the theory
+  checks start computing on background threads as soon as collection ends
   (:func:`theory_checks.stepmix_common.prefetch_fast`), so that their compiles overlap with the
   unit tests; the tests then read the results (waiting for any still being computed).
 - ``STEPMIX_CPU_REPORT=1`` prints the CPU (process) time of each test, a load-independent view of
@@ -15,11 +15,13 @@ import time
 
 import pytest
 
-RUN_BASED = ("test_stepmix_checks.py", "test_stepmix_runs.py")
+def pytest_configure(config):
+    config.addinivalue_line("markers", "stepmix_runs: reads the fast-mode runs of the StepMix "
+                                       "checks (computed in the background once collected)")
 
 
 def pytest_collection_modifyitems(session, config, items):
-    if any(item.nodeid.split("::")[0].endswith(RUN_BASED) for item in items):
+    if any(item.get_closest_marker("stepmix_runs") for item in items):
         from theory_checks.stepmix_common import prefetch_fast
         threading.Thread(target=prefetch_fast, name="stepmix-prefetch", daemon=True).start()
 

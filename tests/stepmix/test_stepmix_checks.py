@@ -16,32 +16,38 @@ def _assert_rows(rows, controls: int = 0):
     assert sum(not r.expect for r in rows) >= controls
 
 
+@pytest.mark.stepmix_runs
 def test_zero_violations_and_positive_control():
     """Tests 9, 10, 11: 0 violations for StepMix/EpsMix at c = 0.2 and c = 1; UCBVI violates."""
     _assert_rows(stepmix_safety.zero_violations(False), controls=2)
 
 
+@pytest.mark.stepmix_runs
 def test_certificate_validity():
     """Tests 4 and 8: CERT and LCB_clip below the true values (c = 1), optimism on I-B;
     the no-bonus control fails."""
     _assert_rows(stepmix_certificate.certificate_validity(False), controls=1)
 
 
+@pytest.mark.stepmix_runs
 def test_learning_happens():
     """Test 12: rho -> 1, instantaneous regret falls >= 3x, slope <= 0.8."""
     _assert_rows(stepmix_regret.learning(False), controls=1)
 
 
+@pytest.mark.stepmix_runs
 def test_cost_of_conservatism():
     """Test 13: Reg_StepMix <= 3 Reg_UCBVI, Reg_EpsMix <= 2.5 Reg_UCBVI per seed."""
     _assert_rows(stepmix_regret.cost_of_conservatism(False), controls=1)
 
 
+@pytest.mark.stepmix_runs
 def test_mixing_is_necessary():
     """Test 14: Switch stuck on a deterministic baseline; StepMix and EpsMix learn."""
     _assert_rows(stepmix_regret.mixing_necessary(False))
 
 
+@pytest.mark.stepmix_runs
 def test_alpha_monotone():
     """Test 15: mean regret non-increasing in alpha."""
     _assert_rows(stepmix_regret.alpha_monotone(False))

@@ -36,6 +36,7 @@ def _train(params_cls, main_rows, **kw):
     return train_rows(_env(), keys, hps, inst.params, K)
 
 
+@pytest.mark.stepmix_runs
 def test_alpha_extremes(main_rows):
     """Test 7: alpha = 1 gives rho = 1 and episode values identical to UCBVI with the same seed;
     alpha = 0 (rejected by config validation, but well defined) gives rho = 0."""
@@ -55,6 +56,7 @@ def test_alpha_extremes(main_rows):
                                    rtol=0, atol=1e-12)
 
 
+@pytest.mark.stepmix_runs
 def test_reproducible(main_rows):
     """Test 17: the same seed gives bit-identical (rho_k, V^{pi_k}) sequences (a fresh run of
     1000 episodes against the first 1000 of the checks' run of 4000)."""
@@ -66,6 +68,7 @@ def test_reproducible(main_rows):
         assert not np.array_equal(again["value"][0], again["value"][1])
 
 
+@pytest.mark.stepmix_runs
 @pytest.mark.parametrize("name", ["stepmix", "epsmix", "ucbvi"])
 def test_runtime_budget(name, main_rows):
     """Test 18, on the larger instance I-A and 12 runs at once: 2000 episodes within 2 s and
@@ -82,6 +85,7 @@ def test_runtime_budget(name, main_rows):
     assert seconds < 2.0 and 2 * seconds < 10.0
 
 
+@pytest.mark.stepmix_runs
 def test_no_recompilation(main_rows):
     """Chunks, leaf hyper-parameters (alpha, c, delta, episodes_bound, bisection_steps) and
     instances (I-A, I-D) reuse one compiled program per agent: every run of the checks went
@@ -166,3 +170,22 @@ def test_offline_refusal_names_size_and_bound():
         certify_offline(EpisodeDataset(z[:, :2], z[:, :2], z[:, :2], jnp.zeros((50, 2)), z[:, :2]),
                         model.r, model.mu, 0.1, 0.05, 0.2)
     assert issubclass(InsufficientData, ConfigError)
+
+
+def test_baseline_from_hyperparameters_on_a_plain_tabular_env():
+    """A fixed baseline given as hyper-parameters works on any TabularMDP (traced, not compiled);
+    without one, an env that reveals none is rejected with a clear message."""
+    from envs.conservative import mixed_optimal_baseline
+    from envs.tabular import RandomMDPConfig
+    from rlkit.tabular import policy_value
+    from rlkit.trainer import make_train
+    env_cfg = RandomMDPConfig(instance_seed=3)
+    env, params = env_cfg.make_env(), env_cfg.make_params(None)
+    pi = mixed_optimal_baseline(params.model)
+    hp = StepMixParams(baseline=np.asarray(pi), baseline_value=float(policy_value(params.model, pi)))
+    hp.validate()
+    train = make_train(env, hp.make_agent(), TrainConfig(num_iterations=3, rollout_len=3))
+    out = jax.eval_shape(train, jax.random.PRNGKey(0), hp, params)
+    assert out.metrics["value"].shape == (3,) and out.metrics["rho"].shape == (3,)
+    with pytest.raises(ConfigError, match="needs a known baseline"):
+        jax.eval_shape(train, jax.random.PRNGKey(0), StepMixParams(), params)

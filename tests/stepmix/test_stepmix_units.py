@@ -292,19 +292,19 @@ def test_spec_instances_match_the_spec_calibration():
     """Instances I-A and I-D are the spec's (§9): ``make_random_mdp`` seeds with V^b/V* about 0.9
     for the mixed baseline, and the seeded random search of deterministic baselines whose regret
     over 3000 episodes is 891-1499 on seeds 0-3 (the Switch row of spec §10)."""
-    from envs.conservative import spec_deterministic_baseline, spec_instances
+    from envs.conservative import spec_deterministic_baseline
     from theory_checks import stepmix_reference as ref
+    from theory_checks.stepmix_common import paper_instances
     P, r = ref.make_mdp(5, 5, 3, 0)
     model = spec_random_mdp(5, 5, 3, 0)
     np.testing.assert_array_equal(np.asarray(model.P), P)
     np.testing.assert_array_equal(np.asarray(model.r), r)
-    regrets = []
-    for seed in range(4):
-        m = spec_random_mdp(5, 5, 3, seed)
-        pi = spec_deterministic_baseline(m, seed)
-        assert np.all(pi.sum(-1) == 1.0) and set(np.unique(pi)) == {0.0, 1.0}
-        regrets.append(3000 * (float(m.optimal_value()) - float(policy_value(m, jnp.asarray(pi)))))
-    assert round(min(regrets)) == 891 and round(max(regrets)) == 1499
-    mixed = spec_instances(4)
-    ratio = np.asarray(mixed.baseline_value) / np.asarray(jax.vmap(lambda m: m.optimal_value())(mixed.model))
-    assert np.all((ratio > 0.88) & (ratio < 0.96))
+    pi = spec_deterministic_baseline(model, 0)
+    assert np.all(pi.sum(-1) == 1.0) and set(np.unique(pi)) == {0.0, 1.0}
+    det = paper_instances(12, "deterministic")           # the checks' I-D (seeds 0..11)
+    np.testing.assert_array_equal(np.asarray(det.params.baseline[0]), pi)
+    regrets = 3000 * (det.optimal[:4] - det.baseline[:4])
+    assert round(regrets.min()) == 891 and round(regrets.max()) == 1499
+    assert np.all((det.baseline / det.optimal >= 0.8) & (det.baseline / det.optimal <= 0.9))
+    mixed = paper_instances(12)
+    assert np.all((mixed.baseline / mixed.optimal > 0.88) & (mixed.baseline / mixed.optimal < 0.96))
