@@ -51,7 +51,7 @@ def compute_advantages(r: jax.Array, matched: jax.Array, done: jax.Array, advant
     else:
         raise ValueError(f"unknown advantage {advantage!r}; allowed: {ADVANTAGES}")
     if fairness_term == "delta_std":
-        p = jax.vmap(income_std_change)(r, done)          # [E, T]
+        p = jax.vmap(income_std_change)(jnp.where(matched, r, 0.0), done)   # [E, T]
         adv = adv + p[..., None]
     elif fairness_term != "none":
         raise ValueError(f"unknown fairness_term {fairness_term!r}; allowed: {FAIRNESS_TERMS}")

@@ -226,12 +226,17 @@ class RideshareEnv(Env):
         state, _, rejected = self._admit(state, origin, dest, valid, count, minute)
         served = matched.sum().astype(jnp.int32)
         lost = expired.sum().astype(jnp.int32) + rejected
+        # the orders of minute 0 (admitted or rejected at reset) count in the first step's info,
+        # so that per-episode sums of ``arrivals`` and ``lost`` are complete
+        first = state.time == 1
+        step_arrivals = count + jnp.where(first, state.total_arrivals, 0)
+        step_lost = lost + jnp.where(first, state.total_lost, 0)
         state = state.replace(total_arrivals=state.total_arrivals + count,
                               total_served=state.total_served + served,
                               total_lost=state.total_lost + lost)
         info = {
             "served": served, "pickups": (instant_pickups + finishing).astype(jnp.int32),
-            "arrivals": count, "lost": lost, "expired": expired.sum().astype(jnp.int32),
+            "arrivals": step_arrivals, "lost": step_lost, "expired": expired.sum().astype(jnp.int32),
             "rejected": rejected, "pickup_minutes": outcome.pickup.sum(),
             "confirmation_minutes": confirmation, "platform_reward": outcome.reward.sum(),
             "delivered": delivered.count.sum(), "delivery_minutes": delivered.total_minutes.sum(),

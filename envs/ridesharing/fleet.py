@@ -84,6 +84,7 @@ def plan_routes(start: jax.Array, dests: jax.Array, active: jax.Array, travel_ti
     Ties between orders of equal duration go to the first in :func:`route_orders`.
     """
     v, c = dests.shape
+    travel_time = travel_time.astype(jnp.int32)
     perms = jnp.asarray(route_orders(c))                        # [P, C]
     cur = jnp.broadcast_to(start[:, None], (v, perms.shape[0]))
     clock = jnp.zeros_like(cur)
