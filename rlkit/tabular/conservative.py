@@ -96,30 +96,34 @@ def mixture_certificate(P_hat: jax.Array, rewards: jax.Array, bonus: jax.Array,
 
 
 def bisect_largest_feasible(certificate: Callable[[jax.Array], jax.Array], threshold,
-                            steps: int, at_zero=None) -> tuple[jax.Array, jax.Array]:
+                            steps, at_zero=None) -> tuple[jax.Array, jax.Array]:
     """Choose ``rho`` (spec §2.2 step 5): ``1`` if ``CERT(1) >= threshold``, else ``steps``
     bisection steps on ``[0, 1]`` keeping ``lo`` feasible; returns ``(rho, CERT(rho))``.
 
     ``rho`` is ``0`` (the baseline, safe by assumption) or a value whose certificate clears the
     threshold, so the choice is safe even when ``CERT`` is not monotone; when ``rho < 1`` the
-    point ``rho + 2^-steps`` was tested infeasible. One loop of ``steps + 1`` evaluations (the
-    first tests ``rho = 1``), so ``certificate`` is traced once. ``at_zero`` is the certificate
-    reported for ``rho = 0`` (``CERT(0)``, computed when not given).
+    point ``rho + 2^-steps`` was tested infeasible. One ``while_loop`` over the candidates (the
+    first is ``rho = 1``; it stops there when that is feasible, so a vmapped batch stops as soon
+    as every row is done), so ``certificate`` is traced once. ``steps`` may be traced.
+    ``at_zero`` is the certificate reported for ``rho = 0`` (``CERT(0)``, computed when not given).
     """
     one = jnp.ones((), jnp.float64)
+    zero = jnp.zeros((), jnp.float64)
+    last = jnp.asarray(steps)
 
-    def body(i, bounds):
-        lo, hi, cert_lo = bounds
+    def cond(carry):
+        i, lo, _, _ = carry
+        return (i <= last) & ~((i > 0) & (lo == 1.0))
+
+    def body(carry):
+        i, lo, hi, cert_lo = carry
         mid = jnp.where(i == 0, one, 0.5 * (lo + hi))
         cert_mid = certificate(mid)
         ok = cert_mid >= threshold
-        # i = 0 tests rho = 1: feasible -> [1, 1] (later steps re-test 1); else [0, 1]
-        return (jnp.where(ok, mid, lo), jnp.where(ok, hi, mid),
-                jnp.where(ok, cert_mid, cert_lo))
+        return (i + 1, jnp.where(ok, mid, lo), jnp.where(ok, hi, mid), jnp.where(ok, cert_mid, cert_lo))
 
-    zero = jnp.zeros((), jnp.float64)
     at_zero = certificate(zero) if at_zero is None else jnp.asarray(at_zero, jnp.float64)
-    lo, _, cert_lo = jax.lax.fori_loop(0, jnp.asarray(steps) + 1, body, (zero, one, at_zero))
+    _, lo, _, cert_lo = jax.lax.while_loop(cond, body, (jnp.zeros((), last.dtype), zero, one, at_zero))
     return lo, cert_lo
 
 
