@@ -19,7 +19,7 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse
 
-from rlkit.lsd import StateGraph, reachable_graph, sequence_means, state_index, transition
+from rlkit.lsd import StateGraph, arm_means, reachable_graph, sequence_means, state_index, transition
 
 
 def _graph(mu: np.ndarray, init_state=None) -> StateGraph:
@@ -81,6 +81,18 @@ def dp_forward(mu: np.ndarray, horizon: int, init_state=None) -> float:
         G[targets] = np.maximum.reduceat(F[src] + rew, starts)
         F = G
     return float(np.max(F))
+
+
+def greedy_sequence(mu: np.ndarray, horizon: int, init_state=None) -> np.ndarray:
+    """Oracle Greedy's actions in numpy (ties to the lowest index): ``argmax_i mu_i(tau_i)``."""
+    mu = np.asarray(mu, np.float64)
+    k, m = mu.shape[0], mu.shape[1] // 2
+    tau = np.full(k, m) if init_state is None else np.asarray(init_state)
+    actions = np.empty(horizon, np.int64)
+    for t in range(horizon):
+        actions[t] = int(np.argmax(arm_means(mu, tau, np)))
+        tau = transition(tau, actions[t], m, np)
+    return actions
 
 
 def sequence_value(mu: np.ndarray, actions, init_state=None) -> float:
