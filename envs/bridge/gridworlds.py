@@ -39,11 +39,14 @@ LAYOUTS: dict[str, tuple[str, ...]] = {
     "lava-6": ("######", "#A...#", "#LLL.#", "#....#", "#.LLG#", "######"),
     "rooms-7": ("#######", "#A..#.#", "#.....#", "#..#..#", "##.####", "#....G#", "#######"),
     "doorkey-5": ("#####", "#AK.#", "##D##", "#..G#", "#####"),
+    "corridor-7": ("#######", "#A...G#", "#######"),
+    "lavagap-5": ("#####", "#AL.#", "#...#", "#.LG#", "#####"),
 }
 
 #: Horizons used for the local worlds (shorter than MiniGrid's 100, so that the H^2 cost of
 #: SQIRL stays small on a CPU).
-HORIZONS = {"empty-5": 10, "empty-6": 15, "lava-6": 15, "rooms-7": 20, "doorkey-5": 20}
+HORIZONS = {"empty-5": 10, "empty-6": 15, "lava-6": 15, "rooms-7": 20, "doorkey-5": 20, "corridor-7": 10,
+            "lavagap-5": 12}
 
 
 def enumerate_mdp(initial: Hashable, step: Callable[[Hashable, int], tuple[Hashable | None, float]],
