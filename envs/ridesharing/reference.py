@@ -140,14 +140,7 @@ def step(s: NumpyState, action: np.ndarray, arrivals: tuple[np.ndarray, np.ndarr
     s.time += 1
     expired = s.order_active & (s.order_request <= s.time - max_wait)
     s.order_active &= ~expired
-    origin, dest, count = arrivals
-    free = np.flatnonzero(~s.order_active)
-    admitted = min(len(origin), len(free))
-    for k in range(admitted):
-        j = free[k]
-        s.order_pickup[j], s.order_dropoff[j], s.order_request[j] = origin[k], dest[k], s.time
-        s.order_active[j] = True
-    lost = int(expired.sum()) + count - admitted
+    lost = int(expired.sum()) + admit(s, *arrivals)
     return rewards, {"served": served, "pickup_minutes": pickup_minutes, "lost": lost,
                      "delivered": delivered, "expired": int(expired.sum())}
 
@@ -160,3 +153,45 @@ def poisson_arrivals(rng: np.random.Generator, rate: float, origin_p: np.ndarray
     origin = rng.choice(len(origin_p), size=n, p=origin_p)
     dest = np.array([rng.choice(len(origin_p), p=dest_p[o]) for o in origin], dtype=np.int64)
     return origin, dest, count
+
+
+def observe(s: NumpyState, coords: np.ndarray, max_capacity: int) -> dict:
+    """The env's observation (:meth:`envs.ridesharing.env.RideshareEnv.observe`) in numpy."""
+    v = len(s.zone)
+    seats_free = s.capacity - s.slot_active.sum(1)
+    avail = available(s)
+    vehicle = np.concatenate([
+        coords[s.zone], (seats_free / max_capacity)[:, None], (s.pickup_left / 60.0)[:, None],
+        (~avail)[:, None].astype(float), np.full((v, 1), s.time / 60.0), (s.cum_reward / 10.0)[:, None],
+        np.full((v, 1), s.cum_reward.mean() / 10.0)], axis=1)
+    slots = np.concatenate([coords[s.slot_dest], s.slot_remaining[..., None] / 60.0,
+                            s.slot_total[..., None] / 60.0, s.slot_detour[..., None] / 60.0], -1)
+    vehicle = np.concatenate([vehicle, (slots * s.slot_active[..., None]).reshape(v, -1)], 1)
+    order = np.concatenate([coords[s.order_pickup], coords[s.order_dropoff],
+                            (s.order_request / 60.0)[:, None]], 1) * s.order_active[:, None]
+    return {"vehicle": vehicle.astype(np.float32), "vehicle_zone": s.zone.copy(), "available": avail,
+            "order": order.astype(np.float32), "order_pickup": s.order_pickup.copy(),
+            "order_dropoff": s.order_dropoff.copy(), "order_mask": s.order_active.copy(), "time": s.time}
+
+
+def reset(rng: np.random.Generator, n_vehicles: int, capacity: np.ndarray, max_capacity: int, max_orders: int,
+          start_p: np.ndarray) -> NumpyState:
+    """An empty fleet at zones drawn from ``start_p`` and an empty order pool at minute 0."""
+    zone = rng.choice(len(start_p), size=n_vehicles, p=start_p)
+    zc = np.zeros((n_vehicles, max_capacity), np.int64)
+    zo = np.zeros(max_orders, np.int64)
+    return NumpyState(zone, np.zeros(n_vehicles, np.int64), np.asarray(capacity).copy(),
+                      np.zeros((n_vehicles, max_capacity), bool), zc.copy(), zc.copy(), zc.copy(), zc.copy(),
+                      np.zeros(n_vehicles, np.float32), zo.copy(), zo.copy(), zo.copy(),
+                      np.zeros(max_orders, bool), 0)
+
+
+def admit(s: NumpyState, origin: np.ndarray, dest: np.ndarray, count: int) -> int:
+    """Put new orders (requested now) into free pool slots in slot order; returns the rejected."""
+    free = np.flatnonzero(~s.order_active)
+    admitted = min(len(origin), len(free))
+    for k in range(admitted):
+        j = free[k]
+        s.order_pickup[j], s.order_dropoff[j], s.order_request[j] = origin[k], dest[k], s.time
+        s.order_active[j] = True
+    return count - admitted

@@ -9,9 +9,10 @@ import pytest
 
 from rlkit.assignment import auction_match, brute_force_match, padded_weights, scipy_match
 
+from theory_checks.ridesharing import matching_rows, solve_small_cases as solve_batch
+
 PAD = 6       # every small case is padded (masked) to 6 x 6: one compiled program for all of them
-CASES = 300
-solve_batch = jax.jit(jax.vmap(lambda w, m: auction_match(w, m, eps_rel=1e-9)))
+CASES = 400   # the same batch shape as the theory check's fast mode (shared compile)
 
 
 def random_cases(rng: np.random.Generator, count: int):
@@ -92,6 +93,12 @@ def test_every_available_vehicle_matched_when_orders_suffice():
     for k in range(CASES):
         available = M[k].any(1)
         assert np.all(np.asarray(res.row_to_col[k])[available] >= 0)
+
+
+def test_matching_check_passes_and_its_control_fails():
+    rows = matching_rows(full=False)
+    assert all(row.ok for row in rows), rows
+    assert any(not row.expect for row in rows) and any(row.expect for row in rows)
 
 
 def test_paper_padding_is_suboptimal_for_signed_weights():
