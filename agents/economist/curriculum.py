@@ -46,5 +46,6 @@ def energy_weight(positive_steps, constant) -> jax.Array:
 
 
 def planner_entropy(iteration, start, end, begin, duration) -> jax.Array:
-    """The planner's entropy coefficient: ``start`` until ``begin``, then linear to ``end``."""
+    """An entropy coefficient (the planner's, or the agents'): ``start`` until ``begin``, then
+    linear to ``end`` over ``duration`` iterations."""
     return schedules.linear(iteration, start, end, begin, duration)

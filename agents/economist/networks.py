@@ -3,8 +3,8 @@
 Foundation's ``keras_conv_lstm``: an optional spatial encoder (two 3x3 stride-2 ReLU convolutions,
 16 then 32 filters) whose flattened output is concatenated with the flat observations, two dense
 ReLU layers, LayerNorm, an LSTM and linear policy / value heads, with separate policy and value
-networks. Here the feed-forward variant (:class:`EconomyActorCritic`) replaces the LSTM by the
-dense stack; :mod:`rlkit.recurrent` holds the LSTM variant used by ``recurrent=True``.
+networks. [design] Here the LSTM is left out (:class:`EconomyActorCritic` is feed-forward): the
+one-step economy's agents and planner each decide once per episode, so there is no memory to carry.
 [design] The index-map embedding of Foundation is replaced by one-hot ownership channels in the
 env's spatial observation.
 
@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from rlkit.initializers import orthogonal
@@ -91,8 +92,26 @@ class Tower(nn.Module):
                         param_dtype=jnp.float32, dtype=jnp.float32)(x)
 
 
+ORDINAL_MIN_SCALE = 1e-3
+
+
+def ordinal_logits(location: jax.Array, log_scale: jax.Array, n_actions: int) -> jax.Array:
+    """Logits of a discretised Gaussian over ordered actions ``0..n-1``: ``-((x_j - mu)/sigma)^2 / 2``
+    with ``x_j = j / (n - 1)``, ``mu = sigmoid(location)``, ``sigma = exp(log_scale)`` (>= 1e-3)."""
+    x = jnp.linspace(0.0, 1.0, n_actions)
+    mu = jax.nn.sigmoid(location)[..., None]
+    sigma = jnp.maximum(jnp.exp(log_scale), ORDINAL_MIN_SCALE)[..., None]
+    return -0.5 * ((x - mu) / sigma) ** 2
+
+
 class EconomyActorCritic(nn.Module):
-    """Separate policy and value networks (two :class:`Tower` s, as ``vf_share_layers: false``)."""
+    """Separate policy and value networks (two :class:`Tower` s, as ``vf_share_layers: false``).
+
+    ``head="categorical"``: free logits per action (Foundation). ``head="ordinal"`` [design]: for an
+    ordered action such as hours of labor, the logits of a discretised Gaussian whose location and
+    scale the policy tower outputs (:func:`ordinal_logits`); still a categorical over the same
+    actions (masks, PPO ratios unchanged), but neighbouring hours share statistical strength.
+    """
 
     n_actions: int
     heads: int = 0                      # 0: one categorical; k >= 1: k independent categoricals
@@ -100,13 +119,23 @@ class EconomyActorCritic(nn.Module):
     conv_features: Sequence[int] = (16, 32)
     activation: Callable = nn.relu
     layer_norm: bool = True
+    head: str = "categorical"
+    ordinal_init_scale: float = 0.3
 
     @nn.compact
     def __call__(self, obs):
-        width = self.n_actions * max(self.heads, 1)
-        logits = Tower(width, self.hidden, self.conv_features, self.activation, 0.01, self.layer_norm,
-                       name="policy")(obs)
-        if self.heads:
-            logits = logits.reshape(logits.shape[:-1] + (self.heads, self.n_actions))
+        k = max(self.heads, 1)
+        if self.head == "ordinal":
+            out = Tower(2 * k, self.hidden, self.conv_features, self.activation, 0.01, self.layer_norm,
+                        name="policy")(obs)
+            out = out.reshape(out.shape[:-1] + (k, 2))
+            logits = ordinal_logits(out[..., 0], out[..., 1] + jnp.log(self.ordinal_init_scale), self.n_actions)
+            if not self.heads:
+                logits = logits[..., 0, :]
+        else:
+            logits = Tower(self.n_actions * k, self.hidden, self.conv_features, self.activation, 0.01,
+                           self.layer_norm, name="policy")(obs)
+            if self.heads:
+                logits = logits.reshape(logits.shape[:-1] + (self.heads, self.n_actions))
         value = Tower(1, self.hidden, self.conv_features, self.activation, 1.0, self.layer_norm, name="value")(obs)
         return logits, value[..., 0]

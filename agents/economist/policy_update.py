@@ -39,21 +39,26 @@ class PolicyHP(NamedTuple):
     max_grad_norm: float
     epochs: int
     minibatches: int
+    normalize_advantages: bool = True
 
 
-def log_prob_and_entropy(logits: jax.Array, mask: jax.Array, action: jax.Array, multi: bool):
+def log_prob_and_entropy(logits: jax.Array, mask: jax.Array, action: jax.Array, multi: bool,
+                         head_weight: jax.Array | None = None):
+    """Log-probability and entropy of (masked) categorical actions; a multi-discrete actor sums
+    its heads, weighted by ``head_weight`` (0 for heads tied to another head)."""
     logits = distributions.masked_logits(logits, mask)
     logp = distributions.log_prob(logits, action)
     ent = distributions.entropy(logits)
     if multi:
-        return logp.sum(-1), ent.sum(-1)
+        w = jnp.ones(logp.shape[-1]) if head_weight is None else head_weight
+        return (logp * w).sum(-1), (ent * w).sum(-1)
     return logp, ent
 
 
 def update_policy(key: jax.Array, apply: Callable, state: PolicyState, optimizer, hp: PolicyHP,
                   obs: Any, next_obs: Any, action: jax.Array, mask: jax.Array, old_log_prob: jax.Array,
                   old_value: jax.Array, reward: jax.Array, terminated: jax.Array, done: jax.Array,
-                  multi: bool) -> tuple[PolicyState, dict]:
+                  multi: bool, head_weight: jax.Array | None = None) -> tuple[PolicyState, dict]:
     """GAE on ``[actors, T]`` then ``epochs x minibatches`` clipped-PPO steps. Returns the new
     state and the mean losses, entropy and KL."""
     _, next_value = apply(state.params, next_obs)
@@ -68,10 +73,10 @@ def update_policy(key: jax.Array, apply: Callable, state: PolicyState, optimizer
 
     def loss_fn(params, mb):
         logits, values = apply(params, mb["obs"])
-        logp, ent = log_prob_and_entropy(logits, mb["mask"], mb["action"], multi)
+        logp, ent = log_prob_and_entropy(logits, mb["mask"], mb["action"], multi, head_weight)
         dec = mb["decision"]
         weight = dec.astype(jnp.float32) / jnp.maximum(jnp.sum(dec), 1.0)
-        adv = ppo.normalize(mb["advantage"], dec)
+        adv = ppo.normalize(mb["advantage"], dec) if hp.normalize_advantages else mb["advantage"]
         surrogate, _ = ppo.clipped_surrogate(logp, mb["log_prob"], adv, hp.clip_eps)
         policy_loss = jnp.sum(weight * surrogate)
         value_loss = jnp.mean(ppo.clipped_value_loss(values, mb["value"], mb["return"], hp.vf_clip))

@@ -13,8 +13,10 @@ The env contract (DESIGN.md): observation ``{"agents": {..., "action_mask": [N, 
 {..., "action_mask": [B, K]}}``, action ``{"agents": [N], "planner": [B]}``, reward ``{"agents": [N],
 "planner": []}``; ``spec.known["rate_grid"]`` gives the planner's rate of choice ``k >= 1``
 (``k = 0`` keeps the current rate). ``fixed_rate_index >= 0`` makes the planner play that grid
-index at every tax step without learning (a fixed flat tax; used by the best-response checks).
-The LSTM variant (``recurrent=True``) is in :mod:`agents.economist.recurrent_two_level`.
+index at every tax step without learning (a fixed flat tax; used by the best-response checks);
+``flat_tax > 0`` ties every bracket to the first bracket's choice (a learned flat tax). Both are
+leaves, so fixed-tax, flat-tax and bracketed runs share one compiled program.
+[design] The policies are feed-forward (no LSTM, see :mod:`agents.economist.networks`).
 """
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ from flax import struct
 from agents.economist import curriculum
 from agents.economist.networks import EconomyActorCritic
 from agents.economist.policy_update import PolicyHP, PolicyState, update_policy
-from rlkit import distributions, ppo
+from rlkit import distributions, ppo, running_stats
+from rlkit.running_stats import RunningStats
 from rlkit.agent import Agent, HParams, hparams, static
 from rlkit.config import ConfigError
 from rlkit.tree import tree_where
@@ -43,6 +46,10 @@ class TwoLevelState:
     iteration: jax.Array         # updates done
     completions: jax.Array       # completed episodes per env replica since the warm-up ended
     positive_steps: jax.Array    # steps with mean agent reward > 0 (energy warm-up counter)
+    agent_stats: RunningStats    # running mean / variance of the agents' flat features
+    planner_stats: RunningStats
+    n_actions: int = struct.field(pytree_node=False, default=0)   # agents' choices
+    heads: int = struct.field(pytree_node=False, default=1)       # planner's brackets
 
 
 def per_agent(x: jax.Array) -> jax.Array:
@@ -62,16 +69,13 @@ class TwoLevelPPO(Agent):
     # --- networks ---------------------------------------------------------------------------
     def agent_net(self, hp, n_actions: int) -> EconomyActorCritic:
         return EconomyActorCritic(n_actions, 0, tuple(hp.agent_hidden), tuple(hp.conv_features),
-                                  layer_norm=hp.layer_norm)
+                                  layer_norm=hp.layer_norm, head=hp.agent_head)
 
     def planner_net(self, hp, n_choices: int, heads: int) -> EconomyActorCritic:
         return EconomyActorCritic(n_choices, heads, tuple(hp.planner_hidden), (), layer_norm=hp.layer_norm)
 
     def _nets(self, state: TwoLevelState, hp):
-        a = state.agents.params["params"]["policy"]["Dense_0"]["kernel"].shape[-1]
-        p_kernel = state.planner.params["params"]["policy"]["Dense_0"]["kernel"].shape[-1]
-        r1 = state.rate_grid.shape[0] + 1
-        return self.agent_net(hp, a), self.planner_net(hp, r1, p_kernel // r1)
+        return self.agent_net(hp, state.n_actions), self.planner_net(hp, state.rate_grid.shape[0] + 1, state.heads)
 
     # --- protocol -----------------------------------------------------------------------------
     def init(self, key, spec, hp):
@@ -94,7 +98,10 @@ class TwoLevelPPO(Agent):
         return TwoLevelState(
             agents=PolicyState(a_params, optimizer.init(a_params)),
             planner=PolicyState(p_params, optimizer.init(p_params)), rate_grid=grid,
-            iteration=jnp.int32(0), completions=jnp.float64(0.0), positive_steps=jnp.float64(0.0))
+            iteration=jnp.int32(0), completions=jnp.float64(0.0), positive_steps=jnp.float64(0.0),
+            agent_stats=RunningStats.create(agent_obs["features"].shape[-1]),
+            planner_stats=RunningStats.create(planner_obs["features"].shape[-1]),
+            n_actions=n_actions, heads=heads)
 
     def in_warmup(self, state: TwoLevelState, hp) -> jax.Array:
         return state.iteration < hp.agent_warmup
@@ -115,9 +122,16 @@ class TwoLevelPPO(Agent):
         # removed everything, e.g. "no change" is masked on a tax step)
         return jnp.where(jnp.any(mask, axis=-1, keepdims=True), mask, env_mask)
 
+    @staticmethod
+    def head_weight(heads: int, hp) -> jax.Array:
+        """Per-bracket weight of the planner's log-probability: with ``flat_tax`` every bracket
+        copies the first bracket's choice (one flat rate), so only the first head counts."""
+        first = (jnp.arange(heads) == 0).astype(jnp.float32)
+        return jnp.where(hp.flat_tax > 0, first, jnp.ones(heads, jnp.float32))
+
     def planner_logits(self, state: TwoLevelState, obs_planner: dict, hp) -> tuple[jax.Array, jax.Array]:
         _, planner = self._nets(state, hp)
-        logits, value = planner.apply(state.planner.params, _strip(obs_planner))
+        logits, value = planner.apply(state.planner.params, _inputs(obs_planner, state.planner_stats, hp))
         uniform = self.in_warmup(state, hp) & (hp.warmup_taxes == "random")
         logits = jnp.where(uniform | (hp.fixed_rate_index >= 0), jnp.zeros_like(logits), logits)
         return logits, value
@@ -130,7 +144,7 @@ class TwoLevelPPO(Agent):
 
     def agent_logits(self, state: TwoLevelState, obs_agents: dict, hp) -> tuple[jax.Array, jax.Array]:
         agent, _ = self._nets(state, hp)
-        logits, value = agent.apply(state.agents.params, _strip(obs_agents))
+        logits, value = agent.apply(state.agents.params, _inputs(obs_agents, state.agent_stats, hp))
         return distributions.masked_logits(logits, obs_agents["action_mask"]), value
 
     def act(self, key, state, carry, obs, hp):
@@ -141,21 +155,27 @@ class TwoLevelPPO(Agent):
         p_mask = self.planner_mask(state, obs["planner"]["action_mask"], hp)
         p_logits = distributions.masked_logits(p_logits, p_mask)
         p_action = distributions.sample(k_p, p_logits)
+        weight = self.head_weight(p_action.shape[-1], hp)
+        p_action = jnp.where(hp.flat_tax > 0, jnp.broadcast_to(p_action[..., :1], p_action.shape), p_action)
         info = {"agents": {"log_prob": distributions.log_prob(a_logits, a_action), "value": a_value},
-                "planner": {"log_prob": distributions.log_prob(p_logits, p_action).sum(-1),
+                "planner": {"log_prob": (distributions.log_prob(p_logits, p_action) * weight).sum(-1),
                             "value": p_value, "mask": p_mask}}
         return {"agents": a_action, "planner": p_action}, carry, info
 
     # --- learning -----------------------------------------------------------------------------
-    def agent_hp(self, hp) -> PolicyHP:
-        return PolicyHP(hp.agent_lr, hp.agent_ent_coef, hp.clip_eps, hp.vf_coef, hp.vf_clip, hp.gamma,
-                        hp.gae_lambda, hp.max_grad_norm, hp.num_epochs, hp.num_minibatches)
+    def agent_hp(self, state: TwoLevelState, hp) -> PolicyHP:
+        ent = curriculum.planner_entropy(state.iteration, hp.agent_ent_coef, hp.agent_ent_end, 0.0,
+                                         hp.agent_ent_anneal)
+        return PolicyHP(hp.agent_lr, ent, hp.clip_eps, hp.vf_coef, hp.vf_clip, hp.gamma,
+                        hp.gae_lambda, hp.max_grad_norm, hp.num_epochs, hp.num_minibatches,
+                        hp.agent_normalize_advantages)
 
     def planner_hp(self, state: TwoLevelState, hp) -> PolicyHP:
         ent = curriculum.planner_entropy(state.iteration, hp.planner_ent_start, hp.planner_ent_end,
                                          hp.agent_warmup, hp.planner_ent_anneal)
         return PolicyHP(hp.planner_lr, ent, hp.clip_eps, hp.vf_coef, hp.vf_clip, hp.planner_gamma,
-                        hp.gae_lambda, hp.max_grad_norm, hp.num_epochs, hp.num_minibatches)
+                        hp.gae_lambda, hp.max_grad_norm, hp.num_epochs, hp.num_minibatches,
+                        hp.planner_normalize_advantages)
 
     def update(self, key, state, batch, hp):
         agent_net, planner_net = self._nets(state, hp)
@@ -171,9 +191,9 @@ class TwoLevelPPO(Agent):
             reward_a = reward_a + (1.0 - weight) * batch.info["labor_cost"]
         positive = jnp.sum(jnp.mean(reward_a, axis=-1) > 0) / reward_a.shape[0]
         term_a, done_a = broadcast_agents(batch.terminated, n), broadcast_agents(batch.done, n)
-        a_apply = lambda p, o: agent_net.apply(p, _strip(o))  # noqa: E731
+        a_apply = lambda p, o: agent_net.apply(p, _inputs(o, state.agent_stats, hp))  # noqa: E731
         agents, a_metrics = update_policy(
-            k_a, a_apply, state.agents, optimizer, self.agent_hp(hp),
+            k_a, a_apply, state.agents, optimizer, self.agent_hp(state, hp),
             jax.tree_util.tree_map(per_agent, _strip(batch.obs["agents"])),
             jax.tree_util.tree_map(per_agent, _strip(batch.next_obs["agents"])),
             per_agent(batch.action["agents"]), per_agent(batch.obs["agents"]["action_mask"]),
@@ -181,23 +201,28 @@ class TwoLevelPPO(Agent):
             per_agent(reward_a * hp.agent_reward_scale), per_agent(term_a), per_agent(done_a), multi=False)
 
         # planner (not updated during the warm-up or when it plays a fixed rate)
-        p_apply = lambda p, o: planner_net.apply(p, _strip(o))  # noqa: E731
+        p_apply = lambda p, o: planner_net.apply(p, _inputs(o, state.planner_stats, hp))  # noqa: E731
         p_hp = self.planner_hp(state, hp)
         planner, p_metrics = update_policy(
             k_p, p_apply, state.planner, optimizer, p_hp, _strip(batch.obs["planner"]),
             _strip(batch.next_obs["planner"]), batch.action["planner"], batch.agent_info["planner"]["mask"],
             batch.agent_info["planner"]["log_prob"], batch.agent_info["planner"]["value"],
-            batch.reward["planner"] * hp.planner_reward_scale, batch.terminated, batch.done, multi=True)
+            batch.reward["planner"] * hp.planner_reward_scale, batch.terminated, batch.done, multi=True,
+            head_weight=self.head_weight(batch.action["planner"].shape[-1], hp))
         frozen = warm | (hp.fixed_rate_index >= 0) | (not hp.train_planner)
         planner = tree_where(frozen, state.planner, planner)
 
         episodes = jnp.sum(batch.done) / batch.done.shape[0]
+        a_feat, p_feat = batch.obs["agents"]["features"], batch.obs["planner"]["features"]
         new_state = state.replace(
+            agent_stats=running_stats.update(state.agent_stats, a_feat),
+            planner_stats=running_stats.update(state.planner_stats, p_feat),
             agents=agents, planner=planner, iteration=state.iteration + 1,
             completions=state.completions + jnp.where(warm, 0.0, episodes),
             positive_steps=state.positive_steps + positive)
         limit = curriculum.annealed_tax_limit(state.completions, hp.tax_anneal_warmup, hp.tax_anneal_slope)
-        metrics = {f"agents/{k}": v for k, v in a_metrics.items()}
+        metrics = self.schedule_metrics(state, batch, hp)
+        metrics.update({f"agents/{k}": v for k, v in a_metrics.items()})
         metrics.update({f"planner/{k}": v for k, v in p_metrics.items()})
         metrics.update({"planner/ent_coef": p_hp.ent_coef, "planner/frozen": frozen.astype(jnp.float32),
                         "curriculum/tax_limit": jnp.where(hp.anneal_taxes, limit, 1.0),
@@ -205,9 +230,38 @@ class TwoLevelPPO(Agent):
         return new_state, metrics
 
 
+    def schedule_metrics(self, state: TwoLevelState, batch, hp) -> dict:
+        """The planner's current schedule: per bracket the expected and the modal rate of its
+        choice at the batch's first tax-setting observation (env 0)."""
+        mask = batch.obs["planner"]["action_mask"][0]                   # [T, B, K]
+        t = jnp.argmax(jnp.any(mask[..., 1:], axis=(-2, -1)))
+        obs = jax.tree_util.tree_map(lambda x: x[0, t], batch.obs["planner"])
+        probs = self.planner_distribution(state, obs, hp)[:, 1:]          # [B, R]
+        probs = probs / jnp.maximum(probs.sum(-1, keepdims=True), 1e-12)
+        if probs.shape[0] > 1:
+            probs = jnp.where(hp.flat_tax > 0, jnp.broadcast_to(probs[:1], probs.shape), probs)
+        expected = probs @ state.rate_grid.astype(jnp.float32)
+        modal = state.rate_grid[jnp.argmax(probs, -1)]
+        out = {}
+        for b in range(probs.shape[0]):
+            out[f"planner/rate_mean_{b}"] = expected[b]
+            out[f"planner/rate_mode_{b}"] = modal[b]
+            out[f"planner/rate_mode_prob_{b}"] = jnp.max(probs[b])
+        return out
+
+
 def _strip(obs: dict) -> dict:
     """The network inputs of an observation dict (everything but the action mask)."""
     return {k: v for k, v in obs.items() if k != "action_mask"}
+
+
+def _inputs(obs: dict, stats: RunningStats, hp) -> dict:
+    """Network inputs with the flat features standardised by running statistics (when
+    ``hp.normalize_observations``)."""
+    out = _strip(obs)
+    if hp.normalize_observations:
+        out["features"] = running_stats.normalize(stats, out["features"])
+    return out
 
 
 @hparams
@@ -217,6 +271,8 @@ class TwoLevelParams(HParams):
 
     agent_lr: float = 3e-4
     agent_ent_coef: float = 0.025
+    agent_ent_end: float = 0.025
+    agent_ent_anneal: float = 1.0
     agent_reward_scale: float = 1.0
     planner_lr: float = 1e-4
     planner_ent_start: float = 2.0
@@ -225,6 +281,7 @@ class TwoLevelParams(HParams):
     planner_reward_scale: float = 1.0
     planner_gamma: float = 0.998
     fixed_rate_index: float = -1.0
+    flat_tax: float = 0.0
     agent_warmup: float = 0.0
     tax_anneal_warmup: float = -100.0
     tax_anneal_slope: float = 0.001
@@ -241,6 +298,10 @@ class TwoLevelParams(HParams):
     planner_hidden: tuple[int, ...] = static((128, 128))
     conv_features: tuple[int, ...] = static((16, 32))
     layer_norm: bool = static(True)
+    normalize_observations: bool = static(True)
+    agent_head: str = static("categorical")
+    agent_normalize_advantages: bool = static(True)
+    planner_normalize_advantages: bool = static(True)
     warmup_taxes: str = static("random")
     anneal_taxes: bool = static(True)
     train_planner: bool = static(True)
@@ -258,6 +319,8 @@ class TwoLevelParams(HParams):
                 raise ConfigError(f"{name} must be in [0, 1], got {getattr(self, name)}")
         if not self.clip_eps > 0:
             raise ConfigError(f"clip_eps must be > 0, got {self.clip_eps}")
+        if self.agent_head not in ("categorical", "ordinal"):
+            raise ConfigError(f"agent_head must be 'categorical' or 'ordinal', got {self.agent_head!r}")
         if self.warmup_taxes not in WARMUP_TAXES:
             raise ConfigError(f"warmup_taxes must be one of {list(WARMUP_TAXES)}, got {self.warmup_taxes!r}")
         if self.num_epochs < 1 or self.num_minibatches < 1:
