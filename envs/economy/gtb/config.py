@@ -13,7 +13,7 @@ import numpy as np
 from envs.economy import taxes, welfare
 from envs.economy.gtb.env import GatherTradeBuild
 from envs.economy.gtb.layout import quadrant_layout
-from envs.economy.gtb.state import GTBParams
+from envs.economy.gtb.state import TAX_FIXED, TAX_PLANNER, TAX_SAEZ, GTBParams
 from envs.economy.skills import build_payment_ladder, gather_bonus_ladder, validate_skills
 from rlkit.config import ConfigError, EnvConfig
 
@@ -140,7 +140,7 @@ class GTBConfig(EnvConfig):
         cutoffs = taxes.bracket_cutoffs(self.bracket_spacing, self.usd_scaling, self.n_brackets,
                                         self.top_bracket_cutoff, self.cutoffs)
         f64 = lambda x: jnp.asarray(x, jnp.float64)  # noqa: E731
-        model = {"free-market": "fixed", "us-federal": "fixed", "fixed": "fixed"}.get(self.tax_model, self.tax_model)
+        mode = {"planner": TAX_PLANNER, "saez": TAX_SAEZ}.get(self.tax_model, TAX_FIXED)
         return GTBParams(
             water=jnp.asarray(lay.water), wood_source=jnp.asarray(lay.wood_source),
             stone_source=jnp.asarray(lay.stone_source), starts=jnp.asarray(lay.starts, jnp.int32),
@@ -154,5 +154,5 @@ class GTBConfig(EnvConfig):
             saez_elasticity=f64(self.saez_elasticity), starting_coin=f64(self.starting_coin),
             order_duration=jnp.int32(self.order_duration), episode_length=self.episode_length,
             period=self.period, max_bid_ask=self.max_bid_ask, max_num_orders=self.max_num_orders,
-            obs_radius=self.obs_radius, tax_model=model, swf=self.swf,
+            obs_radius=self.obs_radius, tax_mode=jnp.int32(mode), swf=self.swf,
             permute_agents=self.permute_agents, foundation_gini=self.foundation_gini)

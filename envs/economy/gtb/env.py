@@ -29,7 +29,7 @@ import numpy as np
 from envs.economy import saez, welfare
 from envs.economy.gtb import market, observe, rules
 from envs.economy.gtb.market import OrderBook
-from envs.economy.gtb.state import COIN, N_RESOURCES, GTBParams, GTBState
+from envs.economy.gtb.state import COIN, N_RESOURCES, TAX_PLANNER, TAX_SAEZ, GTBParams, GTBState
 from rlkit.env import Env, EnvSpec
 from rlkit.spaces import Box, Dict, MultiDiscrete
 
@@ -69,19 +69,21 @@ class GatherTradeBuild(Env):
 
     # --- step ----------------------------------------------------------------------------------
     def new_rates(self, state: GTBState, planner_action, params: GTBParams) -> jax.Array:
-        if params.tax_model == "fixed":
-            return params.fixed_rates
-        if params.tax_model == "saez":
-            n = params.n_agents
-            seen = (jnp.arange(params.n_periods) < state.periods_done)[:, None]
-            mask = jnp.broadcast_to(seen, (params.n_periods, n)).ravel()
-            rates = saez.saez_schedule(state.income_history.ravel(), params.cutoffs,
-                                       params.saez_elasticity, mask=mask,
-                                       rate_min=jnp.min(params.rate_grid), rate_max=jnp.max(params.rate_grid))
-            return jnp.where(state.periods_done > 0, rates, 0.0)
+        """The rates of a new tax period: the planner's grid choices (0 keeps a bracket's rate),
+        ``fixed_rates``, or the Saez schedule of the incomes of this episode's finished periods
+        (no tax before the first period has finished), by ``params.tax_mode``."""
+        n = params.n_agents
+        seen = (jnp.arange(params.n_periods) < state.periods_done)[:, None]
+        mask = jnp.broadcast_to(seen, (params.n_periods, n)).ravel()
+        saez_rates = saez.saez_schedule(state.income_history.ravel(), params.cutoffs,
+                                        params.saez_elasticity, mask=mask,
+                                        rate_min=jnp.min(params.rate_grid), rate_max=jnp.max(params.rate_grid))
+        saez_rates = jnp.where(state.periods_done > 0, saez_rates, 0.0)
         choice = jnp.asarray(planner_action)
         chosen = params.rate_grid[jnp.clip(choice - 1, 0, params.n_rates - 1)]
-        return jnp.where(choice == 0, state.rates, chosen)
+        planner = jnp.where(choice == 0, state.rates, chosen)
+        return jnp.where(params.tax_mode == TAX_PLANNER, planner,
+                         jnp.where(params.tax_mode == TAX_SAEZ, saez_rates, params.fixed_rates))
 
     def step_env(self, key, state: GTBState, action, params: GTBParams):
         k_order, k_gather, k_regen = jax.random.split(key, 3)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 
 from envs.economy import taxes, welfare
 from envs.economy.gtb import rules
-from envs.economy.gtb.state import COIN, MOVES, N_RESOURCES, STONE, WOOD, GTBParams, GTBState
+from envs.economy.gtb.state import COIN, MOVES, N_RESOURCES, STONE, TAX_PLANNER, WOOD, GTBParams, GTBState
 
 N_CHANNELS = 8
 
@@ -129,7 +129,7 @@ def planner_mask(state: GTBState, params: GTBParams) -> jax.Array:
     """``[B, 1 + R]``: on the first step of a period (planner tax model) every rate and not "no
     change"; otherwise only "no change"."""
     r = params.n_rates
-    setting = ((state.time % params.period) == 0) & (params.tax_model == "planner")
+    setting = ((state.time % params.period) == 0) & (params.tax_mode == TAX_PLANNER)
     row = jnp.where(setting, jnp.arange(r + 1) > 0, jnp.arange(r + 1) == 0)
     return jnp.broadcast_to(row, (params.n_brackets, r + 1))
 

@@ -9,6 +9,9 @@ from envs.economy.gtb.market import OrderBook
 WOOD, STONE, COIN = 0, 1, 2
 N_RESOURCES = 2
 MOVES = ((0, -1), (0, 1), (-1, 0), (1, 0))   # left, right, up, down (row, column offsets)
+# how the rates are set (``GTBParams.tax_mode``, a traced leaf so that every policy shares one
+# compiled program and a vmap can batch economies under different policies)
+TAX_PLANNER, TAX_FIXED, TAX_SAEZ = 0, 1, 2
 
 
 @struct.dataclass
@@ -33,12 +36,12 @@ class GTBParams:
     saez_elasticity: jax.Array
     starting_coin: jax.Array
     order_duration: jax.Array
+    tax_mode: jax.Array         # int32: TAX_PLANNER | TAX_FIXED (fixed_rates) | TAX_SAEZ
     episode_length: int = struct.field(pytree_node=False, default=1000)
     period: int = struct.field(pytree_node=False, default=100)
     max_bid_ask: int = struct.field(pytree_node=False, default=10)
     max_num_orders: int = struct.field(pytree_node=False, default=5)
     obs_radius: int = struct.field(pytree_node=False, default=5)
-    tax_model: str = struct.field(pytree_node=False, default="planner")   # planner | fixed | saez
     swf: str = struct.field(pytree_node=False, default="coin_eq_times_productivity")
     permute_agents: bool = struct.field(pytree_node=False, default=True)
     foundation_gini: bool = struct.field(pytree_node=False, default=False)
