@@ -5,6 +5,11 @@
   and integer weights and masked pairs, and its dual certificate is within ``m * eps``.
   Negative control: the paper code's padding ``[W | 0_{m x n}]`` on signed weights (spec §1.3,
   about 40 of 400 cases disagree) must fail the same "no mismatch" test.
+- ``matching_at_scale``: a fleet-sized problem (fast 300 vehicles x 80 orders, full 1000 x 250,
+  spec §7.8) of float32 row-softmax probabilities with unavailable vehicles: the auction's
+  value is within its guarantee ``min(V, No) * eps`` of scipy's optimum. Negative control: each
+  vehicle takes its own most probable order (conflicts to the lowest index), which ignores the
+  other rows, must fail the same bound.
 - ``learning_vs_baselines``: OSPO trained on a toy grid city (jitted JAX env), deployed
   greedily (no exploration) in the NumPy reference simulator (:mod:`theory_checks.ridesharing_eval`)
   against random matching and the Hungarian minimum-pickup baseline on the same episodes
@@ -86,6 +91,59 @@ def matching_rows(full: bool) -> list[CheckRow]:
 def matching_check(full: bool = False) -> list[CheckRow]:
     """Auction matcher = brute force = scipy (full padding); the paper's padding fails."""
     return matching_rows(full)
+
+
+def probability_instance(rng: np.random.Generator, v: int, no: int, unavailable: float = 0.3):
+    """Row-softmax probabilities of random logits over all open orders; a fraction of the
+    vehicles is unavailable (masked rows), as in one dispatch minute."""
+    logits = rng.normal(scale=2.0, size=(v, no))
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    mask = np.repeat((rng.random(v) >= unavailable)[:, None], no, axis=1)
+    return (p + 1e-8).astype(np.float32), mask
+
+
+def row_argmax_match(weights: np.ndarray, mask: np.ndarray) -> float:
+    """The control: every vehicle names its best order; a contested order goes to the lowest
+    index; returns the matched value."""
+    best = np.where(mask, weights, -np.inf).argmax(1)
+    taken, value = set(), 0.0
+    for i, j in enumerate(best):
+        if mask[i, j] and j not in taken:
+            taken.add(j)
+            value += float(weights[i, j])
+    return value
+
+
+def scale_rows(full: bool) -> list[CheckRow]:
+    (v, no), instances, eps_rel = ((1000, 250) if full else (300, 80)), 3, 1e-5
+    rng = np.random.default_rng(5)
+    solve = jax.jit(lambda w, m: auction_match(w, m, eps_rel=eps_rel))
+    gaps, bounds, control_gaps, converged = [], [], [], True
+    for _ in range(instances):
+        w, mask = probability_instance(rng, v, no)
+        res = solve(w, mask)
+        _, best = scipy_match(w.astype(np.float64), mask)
+        bound = min(v, no) * float(res.eps)
+        converged &= bool(res.converged)
+        gaps.append(best - float(res.value))
+        bounds.append(bound)
+        control_gaps.append(best - row_argmax_match(w, mask))
+    inst = f"{instances} instances, {v} vehicles (30% unavailable) x {no} orders, float32, eps_rel={eps_rel}"
+    ok = converged and all(g <= b + 1e-4 for g, b in zip(gaps, bounds))
+    return [
+        CheckRow("auction within min(V,No)*eps of scipy", inst, f"gap <= {max(bounds):.4f}",
+                 f"max gap {max(gaps):.2e}" + ("" if converged else ", not converged"), ok),
+        CheckRow("row argmax within min(V,No)*eps of scipy", inst + " (control)", f"gap <= {max(bounds):.4f}",
+                 f"min gap {min(control_gaps):.2f}", all(g <= b + 1e-4 for g, b in zip(control_gaps, bounds)),
+                 expect=False),
+    ]
+
+
+@register("ridesharing", "matching_at_scale")
+def scale_check(full: bool = False) -> list[CheckRow]:
+    """The auction on a fleet-sized probability matrix is within its epsilon guarantee."""
+    return scale_rows(full)
 
 
 # ---------------------------------------------------------------------------------------------
