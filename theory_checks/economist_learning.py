@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from agents.economist.presets import one_step_params
 from agents.economist.two_level import TwoLevelParams
 from envs.economy import OneStepEconomyConfig, OneStepModel
 from rlkit.batch import seed_keys, stack_hparams
@@ -44,18 +45,8 @@ RATE_TOLERANCE = 0.05 + 1e-9
 
 
 def learner_params(iterations: int, **overrides) -> TwoLevelParams:
-    """The tuned one-step learner: ordinal labor head, normalised inputs, undiscounted 2-step
-    episodes, agent warm-up on random rates for 1/6 of the run, planner entropy 2.0 -> 0.01."""
-    base = dict(
-        agent_lr=5e-4, planner_lr=1e-3, agent_reward_scale=0.05, planner_reward_scale=0.05,
-        agent_ent_coef=0.01, agent_ent_end=0.001, agent_ent_anneal=float(iterations),
-        planner_ent_start=2.0, planner_ent_end=0.01, planner_ent_anneal=float(iterations) * 2 / 3,
-        agent_warmup=float(iterations) / 6, anneal_taxes=False, gamma=1.0, planner_gamma=1.0,
-        gae_lambda=1.0, vf_clip=1000.0, vf_coef=0.5, num_epochs=2, num_minibatches=2, clip_eps=0.2,
-        max_grad_norm=1.0, agent_hidden=(64, 64), planner_hidden=(), layer_norm=False,
-        agent_head="ordinal", label="two-level PPO")
-    base.update(overrides)
-    return TwoLevelParams(**base)
+    """The tuned one-step learner (:func:`agents.economist.presets.one_step_params`)."""
+    return one_step_params(iterations, **overrides)
 
 
 @dataclass(frozen=True)
