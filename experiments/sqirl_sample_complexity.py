@@ -14,12 +14,21 @@ succeed), as in P2 §5:
   optimal, per seed; trained in chunks of ``train.deep_chunk_steps`` env steps up to
   ``train.deep_steps``, stopping once the median over seeds is known.
 
-Spearman's rank correlation of SQIRL's sample complexity with PPO's and DQN's is computed over the
-MDPs where both algorithms succeed; with fewer than 3 such MDPs it is reported as unavailable
-(never as NaN). Writes ``sample_complexity.json``, a markdown table ``sample_complexity.md`` and
-``sample_complexity.png`` (log-log scatter, failures drawn at the top/right) into the run folder.
+**Censoring.** A median that is not reached within an algorithm's budget (more than half the seeds
+never reach the optimum) is recorded as *censored at the budget*: SQIRL's budget is ``H^2 m_max``
+(every episode of every iteration at the largest ``m`` tried, an upper bound of its cost), PPO's and
+DQN's the env steps they were trained for. Spearman's rank correlation of SQIRL's sample
+complexity with PPO's and DQN's is computed over all MDPs with censored values at their budgets
+(a censored value is a lower bound of the true one, and no smaller than any cost measured on that
+MDP), and also, when at least 3 MDPs remain, over the MDPs where both algorithms reached the
+optimum. A correlation that is undefined (constant ranks) is reported as unavailable, never as
+NaN. Writes ``sample_complexity.json``, a markdown table ``sample_complexity.md`` and
+``sample_complexity.png`` (log-log scatter; censored values drawn as open markers at the budget)
+into the run folder.
 
-``rlkit run sqirl_sample_complexity`` (the default set: both fixtures and rlkit's gridworlds);
+``rlkit run sqirl_sample_complexity`` (the default set: both fixtures and the local gridworlds of
+``envs.bridge.local_gridworlds``: the ``minigrid`` package's worlds when it is installed, else
+rlkit's own);
 ``--set env.sources=[freeway_10_fs30,grid:empty-5]`` picks MDPs (``SOURCE@H`` sets a horizon,
 e.g. ``minigrid:MiniGrid-Empty-5x5-v0@20``); ``train.*`` sets the budgets (see ``Budgets``).
 """
@@ -37,14 +46,15 @@ from agents.sqirl import episodic_train_config
 from agents.sqirl.dqn import DQNParams
 from agents.sqirl.ppo_eval import EvaluatedPPOParams
 from agents.sqirl.tabular import SQIRLParams
-from envs.bridge import LAYOUTS, BridgeConfig
+from envs.bridge import BridgeConfig, local_gridworlds
 from rlkit import ExperimentConfig, RunConfig
 from rlkit.config import ConfigError
 from rlkit.trainer import TrainConfig
 
 FIXTURES = ("freeway_10_fs30", "maze_easy_l0_30_fs1")
-DEFAULT_MDPS = FIXTURES + tuple(f"grid:{name}" for name in LAYOUTS)
+DEFAULT_MDPS = FIXTURES + tuple(f"{source}@{horizon}" for source, horizon in local_gridworlds())
 MIN_CORRELATION_MDPS = 3
+ALGORITHMS = ("SQIRL", "PPO", "DQN")
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,7 @@ class Budgets:
 
     ks: tuple[int, ...] = (1, 2, 3)
     ms: tuple[int, ...] = (10, 30, 100, 300, 1000, 3000)
-    bucket: int = 300
+    bucket: int = 100
     max_episode_steps: int = 60_000
     deep_steps: int = 200_000
     deep_chunk_steps: int = 20_480
@@ -135,13 +145,23 @@ def m_groups(ms: list[int], bucket: int) -> list[list[int]]:
     return ([small] if small else []) + [[m] for m in ms if m > bucket]
 
 
+def sqirl_budget(horizon: int, budgets: Budgets) -> float:
+    """``H^2 m_max``: the env steps of SQIRL's largest grid point (episodes of ``H`` steps)."""
+    ms = [m for m in budgets.ms if m * horizon <= budgets.max_episode_steps]
+    return float(horizon * horizon * max(ms, default=0))
+
+
 def sqirl_cost(source: str, sticky: float, budgets: Budgets, seeds: int, base_seed: int) -> tuple[float, str]:
-    """SQIRL's sample complexity on one MDP and the ``(k, m)`` that achieves it."""
+    """SQIRL's sample complexity on one MDP (``inf`` if no grid point succeeds) and the ``(k, m)``
+    that achieves it."""
     from theory_checks.sqirl_runs import bridge_env, train_bridge
     cfg = bridge_config(source, sticky)
     _, params = bridge_env(cfg)
     H, optimum = params.model.horizon, float(params.model.optimal_value())
     ms = [m for m in budgets.ms if m * H <= budgets.max_episode_steps]
+    if not ms:
+        raise ConfigError(f"{source}: no m in train.ms has m * H <= train.max_episode_steps "
+                          f"({budgets.max_episode_steps}, H = {H})")
     for group in m_groups(ms, budgets.bucket):
         trials = [(k, m) for m in group for k in budgets.ks]
         out = train_bridge(cfg, [SQIRLParams(planning_depth=k, episodes_per_timestep=m) for k, m in trials],
@@ -159,23 +179,29 @@ def sqirl_cost(source: str, sticky: float, budgets: Budgets, seeds: int, base_se
     return math.inf, "-"
 
 
+def deep_schedule(train: TrainConfig, budgets: Budgets) -> tuple[int, int, float]:
+    """``(iterations per chunk, chunks, budget in env steps)`` of a PPO/DQN run."""
+    per_iteration = train.num_envs * train.rollout_len
+    chunk = max(1, budgets.deep_chunk_steps // per_iteration)
+    chunks = math.ceil(max(1, budgets.deep_steps // per_iteration) / chunk)
+    return chunk, chunks, float(chunks * chunk * per_iteration)
+
+
 def deep_cost(source: str, sticky: float, hp, train: TrainConfig, budgets: Budgets, seeds: int,
               base_seed: int) -> float:
-    """Env steps until the greedy policy is first optimal (median over seeds), trained in chunks
-    and stopped once the median is known (``seeds // 2 + 1`` seeds succeeded) or at the budget."""
+    """Env steps until the greedy policy is first optimal (median over seeds; ``inf`` if not
+    reached within :func:`deep_schedule`'s budget), trained in chunks and stopped once the median
+    is known (``seeds // 2 + 1`` seeds succeeded) or at the budget."""
     from rlkit.batch import BatchedTrainer
     from theory_checks.sqirl_runs import bridge_env
     cfg = bridge_config(source, sticky, one_hot=True)
     optimum = float(bridge_env(cfg)[1].model.optimal_value())
-    per_iteration = train.num_envs * train.rollout_len
-    chunk = max(1, budgets.deep_chunk_steps // per_iteration)
-    total = max(1, budgets.deep_steps // per_iteration)
+    chunk, chunks, _ = deep_schedule(train, budgets)
     batch = BatchedTrainer(cfg, [hp], train, seeds, base_seed)
     runner = batch.init()
     first = np.full(seeds, np.inf)
     steps_before = np.zeros(seeds)
-    done = 0
-    while done < total:
+    for _ in range(chunks):
         runner, metrics = batch.run_chunk(runner, chunk)
         env_steps = np.asarray(metrics["env_steps"]) * train.num_envs          # [seeds, chunk]
         before = steps_before[:, None] + np.concatenate(
@@ -184,86 +210,144 @@ def deep_cost(source: str, sticky: float, hp, train: TrainConfig, budgets: Budge
         hit = np.where(ok.any(1), before[np.arange(seeds), ok.argmax(1)], np.inf)
         first = np.minimum(first, hit)
         steps_before += env_steps.sum(1)
-        done += chunk
         if np.isfinite(first).sum() >= seeds // 2 + 1:
             break
     return median_cost(first)
 
 
-def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float | None, int]:
-    """Spearman's rank correlation over the MDPs where both are finite, and their number;
-    ``None`` when fewer than :data:`MIN_CORRELATION_MDPS` remain or the ranks are constant."""
-    keep = np.isfinite(x) & np.isfinite(y)
-    n = int(keep.sum())
-    if n < MIN_CORRELATION_MDPS or np.ptp(x[keep]) == 0 or np.ptp(y[keep]) == 0:
-        return None, n
+def censor(values: np.ndarray, budgets: np.ndarray) -> np.ndarray:
+    """Values not reached (``inf``) replaced by their budget (censored at the budget)."""
+    return np.where(np.isfinite(values), values, budgets)
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
+    """Spearman's rank correlation (average ranks for ties); ``None`` when it is undefined (fewer
+    than :data:`MIN_CORRELATION_MDPS` pairs, or constant ranks), never NaN."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < MIN_CORRELATION_MDPS or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None
     from scipy.stats import spearmanr
-    value = float(spearmanr(x[keep], y[keep]).statistic)
-    return (value if math.isfinite(value) else None), n
+    value = float(spearmanr(x, y).statistic)
+    return value if math.isfinite(value) else None
 
 
-def describe_correlation(rho: float | None, n: int, other: str) -> str:
-    if rho is None:
-        return (f"SQIRL vs {other}: not available, only {n} MDP(s) where both reach the optimum "
-                f"(need >= {MIN_CORRELATION_MDPS})")
-    return f"SQIRL vs {other}: Spearman {rho:.2f} over {n} MDPs where both reach the optimum"
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.3g}" if math.isfinite(value) else "not reached"
+def _fmt(value: float, budget: float | None = None) -> str:
+    if math.isfinite(value):
+        return f"{value:.3g}"
+    return "not reached" if budget is None else f">= {budget:.3g} (censored)"
 
 
 def table(results: dict) -> str:
     lines = ["| MDP | H | A | SQIRL | SQIRL (k, m) | PPO | DQN |", "|---|---|---|---|---|---|---|"]
     for name, row in results.items():
-        lines.append(f"| {name} | {row['H']} | {row['A']} | {_fmt(row['SQIRL'])} | {row['SQIRL (k, m)']} | "
-                     f"{_fmt(row['PPO'])} | {_fmt(row['DQN'])} |")
+        cells = [_fmt(row[a], row.get(f"{a} budget")) for a in ALGORITHMS]
+        lines.append(f"| {name} | {row['H']} | {row['A']} | {cells[0]} | {row['SQIRL (k, m)']} | "
+                     f"{cells[1]} | {cells[2]} |")
     return "\n".join(lines)
 
 
+def columns(results: dict, algorithm: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(values with inf = not reached, budgets)`` of one algorithm over the MDPs."""
+    return (np.array([r[algorithm] for r in results.values()], float),
+            np.array([r[f"{algorithm} budget"] for r in results.values()], float))
+
+
+def summarize(results: dict) -> dict:
+    """Spearman of SQIRL vs PPO and DQN: censored at the budgets over all MDPs, and over the MDPs
+    where both reached the optimum; with the numbers of MDPs and of censored values."""
+    sq, sq_budget = columns(results, "SQIRL")
+    summary = {"n_mdps": len(results), "censored_sqirl": int((~np.isfinite(sq)).sum())}
+    for other in ("PPO", "DQN"):
+        ot, ot_budget = columns(results, other)
+        both = np.isfinite(sq) & np.isfinite(ot)
+        key = other.lower()
+        summary[f"spearman_sqirl_{key}"] = spearman(censor(sq, sq_budget), censor(ot, ot_budget))
+        summary[f"censored_{key}"] = int((~np.isfinite(ot)).sum())
+        summary[f"spearman_sqirl_{key}_both_reached"] = spearman(sq[both], ot[both])
+        summary[f"n_both_{key}"] = int(both.sum())
+    return summary
+
+
+def describe_correlation(summary: dict, other: str) -> str:
+    key = other.lower()
+    rho, n = summary[f"spearman_sqirl_{key}"], summary["n_mdps"]
+    censored = summary["censored_sqirl"] + summary[f"censored_{key}"]
+    text = (f"SQIRL vs {other}: Spearman {rho:.2f} over {n} MDPs ({censored} values censored at the budget)"
+            if rho is not None else f"SQIRL vs {other}: Spearman undefined over {n} MDPs (constant ranks or n < 3)")
+    both, n_both = summary[f"spearman_sqirl_{key}_both_reached"], summary[f"n_both_{key}"]
+    return text + (f"; {both:.2f} over the {n_both} MDPs where both reached the optimum" if both is not None
+                   else f"; only {n_both} MDP(s) where both reached the optimum")
+
+
+def short_name(source: str) -> str:
+    """A plot label: ``minigrid:MiniGrid-Empty-5x5-v0@10`` -> ``Empty-5x5@10``."""
+    return source.replace("minigrid:MiniGrid-", "").replace("-v0", "").replace("grid:", "")
+
+
 def scatter(results: dict, summary: dict, path: Path) -> Path:
+    """Log-log scatter of SQIRL vs PPO and vs DQN; censored values (not reached within the
+    budget) at their budget as open markers."""
     from rlkit.plots import _pyplot
     plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), dpi=110)
-    sq = np.array([r["SQIRL"] for r in results.values()])
-    finite = [r[a] for r in results.values() for a in ("SQIRL", "PPO", "DQN") if math.isfinite(r[a])]
-    cap = max(finite + [1.0]) * 3
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), dpi=110)
+    sq, sq_budget = columns(results, "SQIRL")
     for ax, other in zip(axes, ("PPO", "DQN")):
-        ot = np.array([r[other] for r in results.values()])
-        xs, ys = np.where(np.isfinite(sq), sq, cap), np.where(np.isfinite(ot), ot, cap)
-        ax.scatter(xs, ys)
+        ot, ot_budget = columns(results, other)
+        xs, ys = censor(sq, sq_budget), censor(ot, ot_budget)
+        reached = np.isfinite(sq) & np.isfinite(ot)
+        ax.scatter(xs[reached], ys[reached], label="both reached the optimum")
+        if (~reached).any():
+            ax.scatter(xs[~reached], ys[~reached], facecolors="none", edgecolors="C3",
+                       label="censored at the budget")
         for name, x, y in zip(results, xs, ys):
-            ax.annotate(name.replace("grid:", ""), (x, y), fontsize=7)
-        lo = min(xs.min(), ys.min()) / 2
-        ax.plot([lo, cap], [lo, cap], "k--", lw=0.8)
+            ax.annotate(short_name(name), (x, y), fontsize=7)
+        lo, hi = min(xs.min(), ys.min()) / 2, max(xs.max(), ys.max()) * 2
+        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
         ax.set_xscale("log"), ax.set_yscale("log")
         ax.set_xlabel("SQIRL sample complexity (env steps)")
         ax.set_ylabel(f"{other} sample complexity (env steps)")
-        rho, n = summary[f"spearman_sqirl_{other.lower()}"], summary[f"n_both_{other.lower()}"]
-        text = f"Spearman {rho:.2f} (n={n})" if rho is not None else f"Spearman n/a (n={n} < 3)"
-        ax.set_title(f"SQIRL vs {other}: {text}; failures at the top/right", fontsize=9)
+        rho = summary[f"spearman_sqirl_{other.lower()}"]
+        text = f"Spearman {rho:.2f}" if rho is not None else "Spearman undefined"
+        ax.set_title(f"SQIRL vs {other}: {text} over {summary['n_mdps']} MDPs (censored at budget)", fontsize=9)
+        ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
     return path
 
 
-def summarize(results: dict) -> dict:
-    sq = np.array([r["SQIRL"] for r in results.values()])
-    summary = {}
-    for other in ("PPO", "DQN"):
-        rho, n = spearman(sq, np.array([r[other] for r in results.values()]))
-        summary[f"spearman_sqirl_{other.lower()}"] = rho
-        summary[f"n_both_{other.lower()}"] = n
-    return summary
+def write_outputs(run_dir: Path, results: dict, seeds: int, mdps: MDPSet, budgets: Budgets,
+                  seconds: float) -> list[str]:
+    """``sample_complexity.json``, ``.md`` and ``.png``; returns the markdown lines."""
+    summary = summarize(results)
+    summary["seconds"] = round(seconds, 1)
+    jsonable = {name: {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in row.items()}
+                for name, row in results.items()}
+    (run_dir / "sample_complexity.json").write_text(json.dumps(
+        {"mdps": jsonable, "summary": summary, "seeds": seeds, "sticky": mdps.sticky,
+         "budgets": {k: getattr(budgets, k) for k in budgets.__dataclass_fields__},
+         "note": "null = not reached within the budget (censored at '<algorithm> budget')"}, indent=2))
+    lines = [table(results), ""] + ["- " + describe_correlation(summary, o) for o in ("PPO", "DQN")]
+    (run_dir / "sample_complexity.md").write_text("\n".join(lines) + "\n")
+    scatter(results, summary, run_dir / "sample_complexity.png")
+    return lines
+
+
+def load_results(path: Path) -> tuple[dict, dict]:
+    """``(results, file contents)`` of a ``sample_complexity.json`` (``null`` back to ``inf``)."""
+    data = json.loads(Path(path).read_text())
+    results = {name: {k: (math.inf if v is None and k in ALGORITHMS else v) for k, v in row.items()}
+               for name, row in data["mdps"].items()}
+    return results, data
 
 
 def main(cfg: ExperimentConfig, overrides=None, resume=None, quiet: bool = False) -> int:
     from rlkit.runner import new_run_dir
     from theory_checks.sqirl_runs import bridge_env
+    mdps, budgets = cfg.env, cfg.train
+    mdps.validate(), budgets.validate()
     run_dir = new_run_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
-    mdps, budgets = cfg.env, cfg.train
     seeds, base = cfg.run.seeds, cfg.run.seed
     ppo, dqn = cfg.baselines["PPO"], cfg.baselines["DQN"]
     ppo_train = TrainConfig(num_iterations=max(1, budgets.deep_steps // (8 * 128)), num_envs=8, rollout_len=128)
@@ -272,7 +356,9 @@ def main(cfg: ExperimentConfig, overrides=None, resume=None, quiet: bool = False
     results, start = {}, time.perf_counter()
     for source in mdps.sources:
         model = bridge_env(bridge_config(source, mdps.sticky))[1].model
-        row, seconds = {"H": model.horizon, "A": model.A}, []
+        row = {"H": model.horizon, "A": model.A, "SQIRL budget": sqirl_budget(model.horizon, budgets),
+               "PPO budget": deep_schedule(ppo_train, budgets)[2], "DQN budget": deep_schedule(dqn_train, budgets)[2]}
+        seconds = []
         for label, run in (("SQIRL", lambda: sqirl_cost(source, mdps.sticky, budgets, seeds, base)),
                            ("PPO", lambda: deep_cost(source, mdps.sticky, ppo, ppo_train, budgets, seeds, base)),
                            ("DQN", lambda: deep_cost(source, mdps.sticky, dqn, dqn_train, budgets, seeds, base))):
@@ -284,20 +370,10 @@ def main(cfg: ExperimentConfig, overrides=None, resume=None, quiet: bool = False
             seconds.append(f"{label} {time.perf_counter() - t0:.0f} s")
         results[source] = row
         if not quiet:
-            print(f"{source:24s} SQIRL {_fmt(row['SQIRL']):>11s} ({row['SQIRL (k, m)']})  PPO {_fmt(row['PPO']):>11s}  "
-                  f"DQN {_fmt(row['DQN']):>11s}   [{', '.join(seconds)}]", flush=True)
-    summary = summarize(results)
-    summary["seconds"] = round(time.perf_counter() - start, 1)
-    jsonable = {name: {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in row.items()}
-                for name, row in results.items()}
-    (run_dir / "sample_complexity.json").write_text(json.dumps(
-        {"mdps": jsonable, "summary": summary, "seeds": seeds, "sticky": mdps.sticky,
-         "budgets": {k: getattr(budgets, k) for k in budgets.__dataclass_fields__}}, indent=2))
-    lines = [table(results), ""] + [
-        "- " + describe_correlation(summary[f"spearman_sqirl_{o.lower()}"], summary[f"n_both_{o.lower()}"], o)
-        for o in ("PPO", "DQN")]
-    (run_dir / "sample_complexity.md").write_text("\n".join(lines) + "\n")
-    scatter(results, summary, run_dir / "sample_complexity.png")
+            cells = [_fmt(row[a], row[f"{a} budget"]) for a in ALGORITHMS]
+            print(f"{source:34s} SQIRL {cells[0]} ({row['SQIRL (k, m)']})  PPO {cells[1]}  DQN {cells[2]}"
+                  f"   [{', '.join(seconds)}]", flush=True)
+        lines = write_outputs(run_dir, results, seeds, mdps, budgets, time.perf_counter() - start)
     if not quiet:
         print("\n".join(lines))
         print(f"run folder: {run_dir}")

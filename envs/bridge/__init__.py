@@ -19,7 +19,8 @@ from pathlib import Path
 from envs.bridge.env import (BridgeEnv, BridgeParams, BridgeState, OneHotEncoder, OneHotObservation,
                              bridge_params)
 from envs.bridge.generators import lock, lock_min_k
-from envs.bridge.gridworlds import LAYOUTS, enumerate_mdp, gridworld, minigrid_available, minigrid_mdp
+from envs.bridge.gridworlds import (LAYOUTS, MINIGRID_WORLDS, enumerate_mdp, gridworld, local_gridworlds,
+                                   minigrid_available, minigrid_mdp)
 from envs.bridge.loader import (BridgeMDP, array_sha256, from_arrays, horizon_from_name, load_bridge,
                                 read_npz, save_bridge, validate_arrays)
 from envs.bridge.sticky import sticky_mdp
@@ -99,7 +100,7 @@ class BridgeConfig(EnvConfig):
 
 __all__ = [
     "BridgeEnv", "BridgeParams", "BridgeState", "OneHotEncoder", "OneHotObservation",
-    "bridge_params", "lock", "lock_min_k", "LAYOUTS", "enumerate_mdp", "gridworld",
+    "bridge_params", "lock", "lock_min_k", "LAYOUTS", "MINIGRID_WORLDS", "local_gridworlds", "enumerate_mdp", "gridworld",
     "minigrid_available", "minigrid_mdp", "BridgeMDP", "array_sha256", "from_arrays",
     "horizon_from_name", "load_bridge", "read_npz", "save_bridge", "validate_arrays", "sticky_mdp",
     "fixture_dirs", "fixture_path", "resolve", "BridgeConfig", "FIXTURE_NAMES",

@@ -17,10 +17,15 @@ Two sources:
   fully observed, its step counter is reset before every step, and states are keyed by the agent's
   position and direction, the encoded grid and the carried object. Layouts of minigrid >= 2.3 may
   differ from the 2.2.x used for BRIDGE (spec §4 caveat).
+
+:func:`local_gridworlds` is the list of small gridworlds the experiments enumerate locally: the
+``minigrid`` package's worlds when it is installed, else rlkit's own (the same kinds of world:
+empty rooms, lava, a door with a key).
 """
 from __future__ import annotations
 
 import copy
+import functools
 from collections import deque
 from typing import Callable, Hashable
 
@@ -133,8 +138,28 @@ def minigrid_available() -> bool:
     return True
 
 
+#: ``minigrid`` worlds enumerated by :func:`local_gridworlds` (when the package is installed) and
+#: their horizons (shorter than MiniGrid's 100, as :data:`HORIZONS`); 17-261 states each.
+MINIGRID_WORLDS = {"MiniGrid-Empty-5x5-v0": 10, "MiniGrid-Empty-6x6-v0": 15, "MiniGrid-LavaGapS5-v0": 12,
+                   "MiniGrid-LavaGapS6-v0": 15, "MiniGrid-DoorKey-5x5-v0": 20}
+
+
+def local_gridworlds(use_minigrid: bool | None = None) -> tuple[tuple[str, int], ...]:
+    """``(source, horizon)`` of the small gridworlds to enumerate locally (``envs.bridge.resolve``
+    sources): the ``minigrid`` package's worlds (:data:`MINIGRID_WORLDS`) when it is installed (or
+    ``use_minigrid=True``), otherwise rlkit's own :data:`LAYOUTS` with :data:`HORIZONS`."""
+    if use_minigrid is None:
+        use_minigrid = minigrid_available()
+    if use_minigrid:
+        return tuple((f"minigrid:{env_id}", h) for env_id, h in MINIGRID_WORLDS.items())
+    return tuple((f"grid:{name}", HORIZONS[name]) for name in LAYOUTS)
+
+
+@functools.lru_cache(maxsize=32)
 def minigrid_mdp(env_id: str, horizon: int = 100, max_states: int = 200_000) -> BridgeMDP:
-    """Enumerate a ``minigrid`` env (see the module docstring); needs the optional package."""
+    """Enumerate a ``minigrid`` env (see the module docstring); needs the optional package.
+    Cached (enumeration copies the env once per state and action: seconds for a few hundred
+    states); the returned arrays must not be modified."""
     if not minigrid_available():
         raise ConfigError("minigrid_mdp needs the optional 'minigrid' package (pip install minigrid)")
     import gymnasium
