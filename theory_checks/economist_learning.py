@@ -6,8 +6,10 @@ inverse-income-weighted utility, agents internalising their 1/N share of the lum
 brackets with the cutoff at the median income under no tax (93.25), the 5% rate grid.
 
 - L1 (agents' best responses): the planner plays a fixed flat rate tau in {0, 0.3, 0.6}; the
-  agents' greedy hours must be within 2 hours of the exact best response (enumerated), for every
-  agent. Control: agents that never update (learning rate 0) must fail.
+  agents' greedy hours must be within 2 hours of the exact best response (enumerated) for every
+  agent, or (the spec's alternative) every agent's utility from its greedy hours, the others
+  best-responding, must be >= 99% of its best-response utility. Control: agents that never
+  update (learning rate 0) must fail.
 - L3 (the flat tax): the planner's brackets are tied (one flat rate); on each of 3 seeds the modal
   rate must be within 0.05 of the grid optimum of this game (0.30; never the atomistic 0.19), the
   expected exact welfare under the planner's distribution >= 98% of the best flat welfare (47.19),
@@ -42,6 +44,17 @@ LABOR_TOLERANCE = 2.0
 L3_WELFARE_SHARE = 0.98
 L4_WELFARE_SHARE = 0.97
 RATE_TOLERANCE = 0.05 + 1e-9
+L1_UTILITY_SHARE = 0.99
+
+
+def deviation_utility_share(model: OneStepModel, rates, greedy: np.ndarray, best: np.ndarray) -> float:
+    """``min_i u_i(greedy_i, best_{-i}) / u_i(best)``: each agent's utility from its learned hours
+    when the others best-respond, relative to its best-response utility (spec §6 L1)."""
+    n = best.shape[0]
+    profiles = np.where(np.eye(n, dtype=bool), greedy[None, :], best[None, :])
+    dev = jax.vmap(lambda lab: model.outcome(rates, lab)["utility"])(jnp.asarray(profiles, jnp.float64))
+    base = model.outcome(rates, jnp.asarray(best, jnp.float64))["utility"]
+    return float(np.min(np.diagonal(np.asarray(dev)) / np.asarray(base)))
 
 
 def learner_params(iterations: int, **overrides) -> TwoLevelParams:
@@ -115,7 +128,8 @@ def evaluate(full: bool) -> list[dict]:
         best = np.asarray(model.best_response(rates))
         out.append({"run": run, "modal": modal, "modal_rates": grid[list(modal)], "mode_prob": float(p.max()),
                     "expected_welfare": expected, "greedy": greedy, "best_response": best,
-                    "labor_gap": float(np.max(np.abs(greedy - best)))})
+                    "labor_gap": float(np.max(np.abs(greedy - best))),
+                    "utility_share": deviation_utility_share(model, rates, greedy, best)})
     return out
 
 
@@ -135,10 +149,12 @@ def two_level_learning(full: bool = False) -> list[CheckRow]:
         expect = "control" not in label
         if label.startswith("L1"):
             tau = float(np.asarray(params.rate_grid)[int(r["run"].hp.fixed_rate_index)])
+            ok = r["labor_gap"] <= LABOR_TOLERANCE or r["utility_share"] >= L1_UTILITY_SHARE
             rows.append(CheckRow("L1 agents learn best responses", f"{label.replace('index', '=')} (tau={tau:.2f})",
-                                 f"greedy hours within {LABOR_TOLERANCE:.0f} of best response",
-                                 f"greedy {r['greedy'].astype(int).tolist()} vs BR {r['best_response'].astype(int).tolist()}",
-                                 r["labor_gap"] <= LABOR_TOLERANCE, expect))
+                                 f"greedy hours within {LABOR_TOLERANCE:.0f} of best response, or utility "
+                                 f">= {L1_UTILITY_SHARE:.0%} of best response (every agent)",
+                                 f"greedy {r['greedy'].astype(int).tolist()} vs BR {r['best_response'].astype(int).tolist()}, "
+                                 f"utility {r['utility_share']:.2%}", ok, expect))
         elif label.startswith("L3"):
             tau = float(r["modal_rates"][0])
             share = r["expected_welfare"] / best_flat

@@ -28,32 +28,41 @@ def test_energy_warmup_monotone_and_reaches_full_cost():
     assert float(curriculum.energy_weight(0.0, 0.0)) == 1.0            # no warm-up: full cost
 
 
-def test_tax_annealing_masks_the_planner():
-    """L6: sampled planner choices never exceed the annealed limit (0 completions: rates <= 0.1)."""
+@pytest.fixture(scope="module")
+def planner_sampler():
+    """The planner's sampled choices at the tax step of a fresh learner (annealing on, no warm-up,
+    0 completions), one jitted function for every hyper-parameter value."""
     env, params = ENV.make_env(), ENV.make_params()
     hp = one_step_params(ITERATIONS, anneal_taxes=True, agent_warmup=0.0)
     agent = hp.make_agent()
-    state = agent.init(jax.random.PRNGKey(0), env.spec(params), hp)
+    state = jax.jit(agent.init, static_argnums=1)(jax.random.PRNGKey(0), env.spec(params), hp)
     obs, _ = env.reset(jax.random.PRNGKey(1), params)
-    keys = jax.random.split(jax.random.PRNGKey(2), 500)
-    actions = jax.vmap(lambda k: agent.act(k, state, None, obs, hp)[0]["planner"])(keys)
-    rates = np.asarray(params.rate_grid)[np.asarray(actions) - 1]
-    assert np.all(np.asarray(actions) >= 1) and rates.max() <= 0.1 + 1e-9 and rates.min() == 0.0
+
+    @jax.jit
+    def sample(hp, key):
+        keys = jax.random.split(key, 256)
+        return jax.vmap(lambda k: agent.act(k, state, None, obs, hp)[0]["planner"])(keys)
+
+    return hp, agent, state, obs, params, sample
+
+
+def test_tax_annealing_masks_the_planner(planner_sampler):
+    """L6: sampled planner choices never exceed the annealed limit (0 completions: rates <= 0.1)."""
+    hp, agent, state, obs, params, sample = planner_sampler
+    actions = np.asarray(sample(hp, jax.random.PRNGKey(2)))
+    rates = np.asarray(params.rate_grid)[actions - 1]
+    assert np.all(actions >= 1) and rates.max() <= 0.1 + 1e-9 and rates.min() == 0.0
     # after 900 completed episodes per replica every rate is allowed
     late = agent.planner_mask(state.replace(completions=jnp.float64(900.0)), obs["planner"]["action_mask"], hp)
     assert bool(late[:, 1:].all())
 
 
-def test_flat_tax_ties_every_bracket():
-    env, params = ENV.make_env(), ENV.make_params()
-    hp = one_step_params(ITERATIONS, flat_tax=1.0, agent_warmup=0.0)
-    agent = hp.make_agent()
-    state = agent.init(jax.random.PRNGKey(0), env.spec(params), hp)
-    obs, _ = env.reset(jax.random.PRNGKey(1), params)
-    actions = jax.vmap(lambda k: agent.act(k, state, None, obs, hp)[0]["planner"])(
-        jax.random.split(jax.random.PRNGKey(3), 64))
-    actions = np.asarray(actions)
-    assert np.all(actions[:, 0] == actions[:, 1]) and np.unique(actions[:, 0]).size > 1
+def test_flat_tax_ties_every_bracket(planner_sampler):
+    hp, *_, sample = planner_sampler
+    untied = np.asarray(sample(hp, jax.random.PRNGKey(3)))
+    tied = np.asarray(sample(hp.replace(flat_tax=1.0), jax.random.PRNGKey(3)))
+    assert np.any(untied[:, 0] != untied[:, 1])
+    assert np.all(tied[:, 0] == tied[:, 1]) and np.unique(tied[:, 0]).size > 1
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +73,12 @@ def short_runs():
     hps = [one_step_params(ITERATIONS), one_step_params(ITERATIONS, fixed_rate_index=6.0)] * 2
     trainer = make_train(env, hps[0].make_agent(), TrainConfig(ITERATIONS, ENVS, 2, evaluate=False))
 
-    @jax.jit
     @chex.assert_max_traces(n=1)
     def train(keys, hp):
         return jax.vmap(trainer, in_axes=(0, 0, None))(keys, hp, params)
+
+    # a tiny run: compile time dominates, so XLA's backend optimisations are turned off
+    train = jax.jit(train, compiler_options={"xla_backend_optimization_level": 0})
 
     keys = seed_keys(0, 2)[jnp.array([0, 0, 1, 1])]
     out = train(keys, stack_hparams(hps))
