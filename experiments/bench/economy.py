@@ -2,8 +2,8 @@
 economies in one jitted ``vmap``/``lax.scan`` call, against (a) a vectorised numpy implementation of
 the same rules (same batch, same observations, masks and rewards; checked equal to the JAX env on
 the same actions) and (b) Salesforce Foundation's ``one-step-economy`` (optional, one process,
-one env, as it runs in the paper's RLlib workers). Actions are uniform over the allowed ones;
-sampling is included in every timing. Steady state: the jitted function runs once before timing
+one env, as it runs in the paper's RLlib workers). Actions are uniform over the allowed ones
+(rlkit and numpy draw them the same way: uniform integers); sampling is included in every timing. Steady state: the jitted function runs once before timing
 (compile time excluded). ``--quick`` runs small sizes.
 """
 from __future__ import annotations
@@ -28,10 +28,15 @@ TARGETS = {"vs_numpy": 1.0, "vs_foundation": 10.0}
 def rlkit_runner(cfg: OneStepEconomyConfig, batch: int, episodes: int):
     env, params = cfg.make_env(), cfg.make_params()
 
+    n, b, r, a = params.n_agents, params.n_brackets, params.n_rates, params.max_labor + 1
+
     def random_action(key, obs):
+        """Uniform over the allowed actions, drawn as the numpy reference draws them: hours
+        uniform in 0..100 on the labor step (NO-OP on the tax step), a uniform grid rate per bracket."""
         k1, k2 = jax.random.split(key)
-        agents = jax.random.categorical(k1, jnp.where(obs["agents"]["action_mask"], 0.0, -jnp.inf))
-        planner = jax.random.categorical(k2, jnp.where(obs["planner"]["action_mask"], 0.0, -jnp.inf))
+        labor_step = obs["agents"]["action_mask"][0, 1]
+        agents = jnp.where(labor_step, jax.random.randint(k1, (n,), 0, a), 0)
+        planner = jax.random.randint(k2, (b,), 1, r + 1)
         return {"agents": agents, "planner": planner}
 
     def one(key):
