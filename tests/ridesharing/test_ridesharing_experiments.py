@@ -60,3 +60,10 @@ def test_dispatch_table_arithmetic():
     assert rows["OSPO"]["served"] == pytest.approx(45.0) and rows["OSPO"]["served_se"] == 0.0
     assert rows["OSPO"]["greedy_episodes"] == pytest.approx(8.0)
     assert "OSPO" in format_table(rows, "t")
+
+
+def test_tlc_experiment_names_the_missing_trip_file():
+    from experiments import ridesharing_tlc
+
+    with pytest.raises(ConfigError, match="trip_file"):
+        config_lib.validate(ridesharing_tlc.config())
