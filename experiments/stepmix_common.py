@@ -46,6 +46,20 @@ def instance_values(cfg) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(optimal), np.asarray(params.baseline_value)
 
 
+def reference_values(result) -> tuple[np.ndarray, np.ndarray]:
+    """``V*`` and ``V^b`` per seed read from the run's own exact metrics, without regenerating
+    the instances (which would compile the instance generator once more): ``V* = regret +
+    value`` of any agent, ``V^b = threshold / (1 - alpha)`` of the main agent. Falls back to
+    :func:`instance_values` when the main agent reports no threshold or has ``alpha = 1``."""
+    cfg = result.config
+    main = result.agents.get(next(iter(cfg.agents())))
+    alpha = float(getattr(cfg.agent, "alpha", 1.0))
+    if main is None or "threshold" not in main.metrics or "regret" not in main.metrics or alpha >= 1.0:
+        return instance_values(cfg)
+    optimal = main.metrics["regret"][:, 0] + main.metrics["value"][:, 0]
+    return np.asarray(optimal), main.metrics["threshold"][:, 0] / (1.0 - alpha)
+
+
 def _smooth(x: np.ndarray, window: int) -> np.ndarray:
     if window <= 1:
         return x
@@ -90,7 +104,7 @@ def conservative_report(result, alpha: float | None = None) -> None:
 
     cfg = result.config
     alpha = float(cfg.agent.alpha) if alpha is None else alpha
-    optimal, baseline = instance_values(cfg)
+    optimal, baseline = reference_values(result)
     threshold = (1.0 - alpha) * baseline
     ucbvi = next((r for label, r in result.agents.items() if "ucbvi" in label.lower()), None)
     ucb_regret = None if ucbvi is None else ucbvi.metrics["regret"].sum(1)
