@@ -11,8 +11,7 @@ succeed), as in P2 §5:
   ``m`` the same way). The ``m`` grid is run in ascending order and stops at the first success:
   ``m`` up to ``train.bucket`` share one compiled program, larger ones get one each;
 - PPO and DQN (one-hot observations, gamma = 1): the env steps until the greedy policy is first
-  optimal, per seed; trained in chunks of ``train.deep_chunk_steps`` env steps up to
-  ``train.deep_steps``, stopping once the median over seeds is known.
+  optimal, per seed, within ``train.deep_steps`` env steps (one batched program over the seeds).
 
 **Censoring.** A median that is not reached within an algorithm's budget (more than half the seeds
 never reach the optimum) is recorded as *censored at the budget*: SQIRL's budget is ``H^2 m_max``
@@ -79,8 +78,7 @@ class Budgets:
 
     ``ks``, ``ms``: SQIRL's grid (ascending ``m``, stop at the first success); ``bucket``: ``m``
     values up to it share one program (``num_envs`` = the largest of them); ``max_episode_steps``:
-    skip ``m`` with ``m * H`` above it. ``deep_steps``: PPO/DQN env-step budget per run, trained in
-    chunks of ``deep_chunk_steps``. ``tolerance``: a policy is optimal when its exact value is
+    skip ``m`` with ``m * H`` above it. ``deep_steps``: PPO/DQN env-step budget per run. ``tolerance``: a policy is optimal when its exact value is
     ``>= V* - tolerance``.
     """
 
@@ -89,7 +87,6 @@ class Budgets:
     bucket: int = 100
     max_episode_steps: int = 60_000
     deep_steps: int = 200_000
-    deep_chunk_steps: int = 20_480
     tolerance: float = 1e-6
 
     def validate(self):
@@ -97,7 +94,7 @@ class Budgets:
             raise ConfigError(f"train.ks must be integers >= 1, got {self.ks}")
         if not self.ms or min(self.ms) < 1 or list(self.ms) != sorted(self.ms):
             raise ConfigError(f"train.ms must be ascending integers >= 1, got {self.ms}")
-        for name in ("bucket", "max_episode_steps", "deep_steps", "deep_chunk_steps"):
+        for name in ("bucket", "max_episode_steps", "deep_steps"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"train.{name} must be >= 1, got {getattr(self, name)}")
         if not self.tolerance >= 0:
@@ -179,40 +176,35 @@ def sqirl_cost(source: str, sticky: float, budgets: Budgets, seeds: int, base_se
     return math.inf, "-"
 
 
-def deep_schedule(train: TrainConfig, budgets: Budgets) -> tuple[int, int, float]:
-    """``(iterations per chunk, chunks, budget in env steps)`` of a PPO/DQN run."""
-    per_iteration = train.num_envs * train.rollout_len
-    chunk = max(1, budgets.deep_chunk_steps // per_iteration)
-    chunks = math.ceil(max(1, budgets.deep_steps // per_iteration) / chunk)
-    return chunk, chunks, float(chunks * chunk * per_iteration)
+def deep_train_config(num_envs: int, rollout_len: int, budgets: Budgets) -> TrainConfig:
+    """PPO/DQN trainer shape: ``ceil(deep_steps / (num_envs rollout_len))`` iterations."""
+    return TrainConfig(num_iterations=math.ceil(budgets.deep_steps / (num_envs * rollout_len)),
+                       num_envs=num_envs, rollout_len=rollout_len)
+
+
+def deep_budget(train: TrainConfig) -> float:
+    """The env steps a PPO/DQN run is trained for (an upper bound of any cost it measures)."""
+    return float(train.num_iterations * train.num_envs * train.rollout_len)
+
+
+def first_optimal(env_steps: np.ndarray, values: np.ndarray, optimum: float, tolerance: float) -> np.ndarray:
+    """Per seed, the env steps before the first iteration whose greedy policy is optimal (``inf``
+    if none): ``env_steps``, ``values`` ``[seeds, iterations]`` (steps of, value after, each)."""
+    before = np.concatenate([np.zeros((len(env_steps), 1)), np.cumsum(env_steps, 1)[:, :-1]], 1)
+    ok = values >= optimum - tolerance
+    return np.where(ok.any(1), before[np.arange(len(ok)), ok.argmax(1)], np.inf)
 
 
 def deep_cost(source: str, sticky: float, hp, train: TrainConfig, budgets: Budgets, seeds: int,
               base_seed: int) -> float:
     """Env steps until the greedy policy is first optimal (median over seeds; ``inf`` if not
-    reached within :func:`deep_schedule`'s budget), trained in chunks and stopped once the median
-    is known (``seeds // 2 + 1`` seeds succeeded) or at the budget."""
-    from rlkit.batch import BatchedTrainer
-    from theory_checks.sqirl_runs import bridge_env
+    reached within the ``train`` budget), one batched program over the seeds."""
+    from theory_checks.sqirl_runs import bridge_env, train_bridge
     cfg = bridge_config(source, sticky, one_hot=True)
     optimum = float(bridge_env(cfg)[1].model.optimal_value())
-    chunk, chunks, _ = deep_schedule(train, budgets)
-    batch = BatchedTrainer(cfg, [hp], train, seeds, base_seed)
-    runner = batch.init()
-    first = np.full(seeds, np.inf)
-    steps_before = np.zeros(seeds)
-    for _ in range(chunks):
-        runner, metrics = batch.run_chunk(runner, chunk)
-        env_steps = np.asarray(metrics["env_steps"]) * train.num_envs          # [seeds, chunk]
-        before = steps_before[:, None] + np.concatenate(
-            [np.zeros((seeds, 1)), np.cumsum(env_steps, 1)[:, :-1]], 1)      # steps before each evaluation
-        ok = np.asarray(metrics["value"]) >= optimum - budgets.tolerance
-        hit = np.where(ok.any(1), before[np.arange(seeds), ok.argmax(1)], np.inf)
-        first = np.minimum(first, hit)
-        steps_before += env_steps.sum(1)
-        if np.isfinite(first).sum() >= seeds // 2 + 1:
-            break
-    return median_cost(first)
+    out = train_bridge(cfg, [hp], train, seeds, base_seed)
+    return median_cost(first_optimal(out["env_steps"][0] * train.num_envs, out["value"][0], optimum,
+                                     budgets.tolerance))
 
 
 def censor(values: np.ndarray, budgets: np.ndarray) -> np.ndarray:
@@ -350,14 +342,13 @@ def main(cfg: ExperimentConfig, overrides=None, resume=None, quiet: bool = False
     run_dir.mkdir(parents=True, exist_ok=True)
     seeds, base = cfg.run.seeds, cfg.run.seed
     ppo, dqn = cfg.baselines["PPO"], cfg.baselines["DQN"]
-    ppo_train = TrainConfig(num_iterations=max(1, budgets.deep_steps // (8 * 128)), num_envs=8, rollout_len=128)
-    dqn_train = TrainConfig(num_iterations=max(1, budgets.deep_steps // 128), num_envs=1, rollout_len=128)
+    ppo_train, dqn_train = deep_train_config(8, 128, budgets), deep_train_config(1, 128, budgets)
     dqn = dqn.replace(total_timesteps=budgets.deep_steps)
     results, start = {}, time.perf_counter()
     for source in mdps.sources:
         model = bridge_env(bridge_config(source, mdps.sticky))[1].model
         row = {"H": model.horizon, "A": model.A, "SQIRL budget": sqirl_budget(model.horizon, budgets),
-               "PPO budget": deep_schedule(ppo_train, budgets)[2], "DQN budget": deep_schedule(dqn_train, budgets)[2]}
+               "PPO budget": deep_budget(ppo_train), "DQN budget": deep_budget(dqn_train)}
         seconds = []
         for label, run in (("SQIRL", lambda: sqirl_cost(source, mdps.sticky, budgets, seeds, base)),
                            ("PPO", lambda: deep_cost(source, mdps.sticky, ppo, ppo_train, budgets, seeds, base)),

@@ -9,7 +9,6 @@ import pytest
 import envs.bridge as bridge
 from experiments import sqirl_sample_complexity as exp
 from rlkit.config import ConfigError
-from rlkit.trainer import TrainConfig
 
 
 def row(H, sqirl, ppo, dqn, budgets=(3000.0, 10240.0, 10240.0)):
@@ -51,8 +50,12 @@ def test_budgets_bound_every_measured_cost():
     assert exp.m_groups([10, 30, 100, 300, 1000], 100) == [[10, 30, 100], [300], [1000]]
     # SQIRL: H^2 m_max over the m with m H <= max_episode_steps (maze, H = 30: m <= 2000 -> 1000)
     assert exp.sqirl_budget(30, budgets) == 30 * 30 * 1000
-    chunk, chunks, budget = exp.deep_schedule(TrainConfig(num_iterations=1, num_envs=8, rollout_len=128), budgets)
-    assert budget >= budgets.deep_steps and budget == chunk * chunks * 8 * 128
+    train = exp.deep_train_config(8, 128, budgets)
+    assert exp.deep_budget(train) >= budgets.deep_steps > exp.deep_budget(train) - 8 * 128
+    # first optimal iteration: the steps before it; never optimal -> inf
+    steps = np.array([[10.0, 20.0, 30.0], [5.0, 5.0, 5.0]])
+    values = np.array([[0.0, 1.0, 1.0], [0.0, 0.5, 0.9]])
+    np.testing.assert_array_equal(exp.first_optimal(steps, values, 1.0, 1e-6), [10.0, np.inf])
 
 
 def test_config_errors():
