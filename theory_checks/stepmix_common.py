@@ -246,12 +246,15 @@ def memo(fn):
     return wrapper
 
 
+_optimal_values = jax.jit(jax.vmap(lambda model: model.optimal_value()))
+
+
 @memo
 def _instances(seeds: int, baseline: str, S: int, A: int, H: int) -> Instances:
     """The spec's instances (numpy ``make_random_mdp`` seeds, spec §9)."""
     from envs.conservative import spec_instances
     params = spec_instances(seeds, S, A, H, baseline)
-    optimal = jax.vmap(lambda m: m.optimal_value())(params.model)
+    optimal = _optimal_values(params.model)
     return Instances(params, np.asarray(optimal), np.asarray(params.baseline_value))
 
 
@@ -298,7 +301,7 @@ SWITCH_ROWS = rows_of("I-D", 4) + rows_of("I-A", 8)                         # te
 
 def prefetch(jobs: Sequence[Any], workers: int = 2) -> None:
     """Call the (memoised) zero-argument ``jobs`` on ``workers`` threads; errors surface when the
-    checks call them again."""
+    checks call them again (the memo keeps no failed result)."""
     with ThreadPoolExecutor(workers) as pool:
         for future in [pool.submit(job) for job in jobs]:
             try:
@@ -307,19 +310,10 @@ def prefetch(jobs: Sequence[Any], workers: int = 2) -> None:
                 pass
 
 
-_PREFETCHED: list = []
-
-
-def prefetch_fast() -> None:
-    """Compute the fast-mode runs of the StepMix checks (all but the offline variant's) on two
-    threads, once per process (programs of different agents compile in parallel; the checks then
-    read memoised results, waiting for any still being computed)."""
-    with _LOCK:
-        if _PREFETCHED:
-            return
-        _PREFETCHED.append(True)
+def _fast_jobs() -> list:
+    """The fast-mode runs of the StepMix checks (all but the offline variant's)."""
     from theory_checks import stepmix_certificate
-    jobs = [
+    return [
         lambda: batch_run("stepmix", MAIN_ROWS, 4000),
         lambda: batch_run("epsmix", MAIN_ROWS, 4000),
         lambda: batch_run("ucbvi", MAIN_ROWS, 4000),
@@ -331,4 +325,28 @@ def prefetch_fast() -> None:
         lambda: batch_run("epsmix", MIXED_ROWS, 3000),
         lambda: batch_run("switch", SWITCH_ROWS, 3000),
     ]
-    prefetch(jobs)
+
+
+_PREFETCH: dict = {}
+
+
+def prefetch_fast(wait: bool = True) -> None:
+    """Compute the fast-mode runs of the checks on two threads (programs of different agents
+    compile in parallel on a 2-core machine), started once per process; ``wait`` blocks until
+    all are done. The checks then read memoised results. The worker is an ordinary (non-daemon)
+    thread, so the interpreter never exits in the middle of a compile."""
+    with _LOCK:
+        thread = _PREFETCH.get("thread")
+        if thread is None:
+            thread = threading.Thread(target=prefetch, args=(_fast_jobs(),), name="stepmix-prefetch")
+            _PREFETCH["thread"] = thread
+            thread.start()
+    if wait:
+        thread.join()
+
+
+def join_prefetch() -> None:
+    """Wait for the background runs of :func:`prefetch_fast`, if any were started."""
+    thread = _PREFETCH.get("thread")
+    if thread is not None:
+        thread.join()

@@ -2,6 +2,8 @@
 bad overrides fail before any compile; a tiny end-to-end run of the paper experiment (slow)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -59,3 +61,18 @@ def test_paper_experiment_end_to_end(tmp_path):
     assert extra["StepMix"]["violations"] == 0 and extra["EpsMix"]["violations"] == 0
     assert extra["Baseline"]["min_margin"] == pytest.approx(0.1, abs=1e-9)
     assert np.isfinite(extra["UCBVI"]["cumulative_regret"])
+
+
+def test_alpha_sweep_file_validates():
+    """The alpha sweep is a valid sweep for ``rlkit sweep`` (and ``wandb sweep``): it runs the
+    ``stepmix_alpha`` experiment, every swept key accepts its values, the metric is a summary key."""
+    from experiments import stepmix_alpha
+    from rlkit.runner import summarize
+    from rlkit.sweep import check_parameters, experiment_name, load_sweep
+    sweep = load_sweep(Path(__file__).resolve().parents[2] / "experiments/sweeps/stepmix_alpha.yaml")
+    assert experiment_name(sweep) == "stepmix_alpha"
+    check_parameters(sweep, stepmix_alpha.config())
+    assert sweep["parameters"]["agent.alpha"]["values"] == sorted(sweep["parameters"]["agent.alpha"]["values"])
+    assert sweep["metric"]["name"] in summarize({"regret": np.ones((2, 3))})
+    with pytest.raises(ConfigError, match="alpha must be in"):
+        check_parameters({"parameters": {"agent.alpha": {"values": [1.5]}}}, stepmix_alpha.config())
