@@ -15,7 +15,8 @@ def config():
                     obs_radius=3, order_duration=20, resource_regen_prob=0.05)
     train = gtb_training.TwoPhaseConfig(PHASE1, PHASE2, num_envs=8, rollout_len=100, chunk=50)
     agent = gtb_training.gtb_learner_params(
-        PHASE1, PHASE2, agent_lr=1e-3, planner_lr=1e-3, agent_ent_coef=0.01, agent_ent_end=0.01,
+        PHASE1, PHASE2, agent_lr=1e-3, planner_lr=3e-3, agent_ent_coef=0.01, agent_ent_end=0.01,
+        planner_ent_start=0.5, planner_ent_end=0.01,     # [design] 2.0 -> 0.125 is set for 50M steps
         agent_hidden=(64, 64), planner_hidden=(32,), conv_features=(8, 16), num_minibatches=2,
         planner_reward_scale=1.0, **gtb_training.scaled_schedules(100, 100, PHASE1, PHASE2))
     return make_config("economist_gtb", env, agent, train, seeds=3, description=__doc__.splitlines()[0])

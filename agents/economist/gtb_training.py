@@ -91,10 +91,20 @@ class TwoPhaseResult:
     phase2_metrics: dict
 
 
+UNSEEN_VARIANCE = 1e-6
+
+
 def continue_agents(fresh: TwoLevelState, trained: TwoLevelState) -> TwoLevelState:
     """Phase 2's starting state: the trained agents (weights, optimiser, observation statistics)
-    with a fresh planner and fresh curriculum counters."""
-    return fresh.replace(agents=trained.agents, agent_stats=trained.agent_stats)
+    with a fresh planner and fresh curriculum counters.
+
+    [design] Features that never varied in phase 1 (the tax rates, marginal rates and tax-period
+    incomes of a free market are constant) have a running variance of ~0, so phase 2's first taxes
+    would be standardised to the clip value (+-10) and derail the trained agents. Their variance is
+    reset to 1: such features pass through unscaled (they are already scaled by the env)."""
+    stats = trained.agent_stats
+    stats = stats.replace(var=jnp.where(stats.var < UNSEEN_VARIANCE, 1.0, stats.var))
+    return fresh.replace(agents=trained.agents, agent_stats=stats)
 
 
 class TwoPhaseTrainer:
