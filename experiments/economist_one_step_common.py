@@ -81,9 +81,8 @@ def reference_schedules(cfg: OneStepEconomyConfig) -> tuple[OneStepModel, dict, 
     return model, {k: v for k, v in schedules.items() if v is not None}, facts
 
 
-def policy_table(result, cfg: OneStepEconomyConfig) -> tuple[str, dict, dict, dict]:
-    """Markdown table of every policy; returns ``(text, schedules, learned, facts)``."""
-    model, schedules, facts = reference_schedules(cfg)
+def policy_table(result, model: OneStepModel, schedules: dict, facts: dict) -> tuple[str, dict]:
+    """Markdown table of every policy; returns ``(text, learned schedules per label)``."""
     b = model.params.n_brackets
     learned = {label: final_schedules(r.metrics, b) for label, r in result.agents.items()}
     lines = ["| policy | rates per bracket | equality | productivity | eq x prod | SWF (inv-income utility) |",
@@ -107,7 +106,30 @@ def policy_table(result, cfg: OneStepEconomyConfig) -> tuple[str, dict, dict, di
     text += (f"\n\nFlat tax: grid optimum {facts['flat_grid_optimum']:.2f}"
              + (f", closed form (own share) {facts['tau_star_own_share']:.4f}" if "tau_star_own_share" in facts else "")
              + f", atomistic textbook {facts['tau_star_atomistic']:.4f}.")
-    return text, schedules, learned, facts
+    return text, learned
+
+
+def plot_training_welfare(path: Path, result, model: OneStepModel, schedules: dict) -> None:
+    """The planner's objective during training (learned agents; mean +- s.e. over seeds) against
+    the exact welfare of the reference schedules."""
+    from rlkit.plots import _pyplot, mean_and_se
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=110)
+    for label, r in result.agents.items():
+        mean, se = mean_and_se(r.metrics["social_welfare"])
+        x = np.arange(1, mean.shape[0] + 1)
+        ax.plot(x, mean, lw=1.5, label=f"{label} (as trained)")
+        ax.fill_between(x, mean - se, mean + se, alpha=0.2)
+    for i, (name, rates) in enumerate(schedules.items()):
+        ax.axhline(score(model, rates)["welfare"], color=f"C{i + 2}", ls="--", lw=1, label=f"{name} (exact)")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("inverse-income-weighted utility")
+    ax.set_title(f"{result.config.name}: planner objective while training")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def plot_schedules(path: Path, cutoffs: np.ndarray, schedules: dict, learned: dict, title: str) -> None:
@@ -159,7 +181,8 @@ def plot_flat_welfare(path: Path, grid: np.ndarray, welfare: np.ndarray, facts: 
 def report(result) -> None:
     """Policy comparison table and schedule plots (written into the run folder)."""
     cfg = result.config.env
-    text, schedules, learned, facts = policy_table(result, cfg)
+    model, schedules, facts = reference_schedules(cfg)
+    text, learned = policy_table(result, model, schedules, facts)
     print(f"\n{result.config.name}: tax policies scored exactly (agents best-respond)\n{text}\n")
     result.extra["policies"] = text
     if FLAT_LABEL in learned:
@@ -175,6 +198,7 @@ def report(result) -> None:
     plot_schedules(plots / "schedule_vs_optimum.png", np.asarray(params.cutoffs), schedules,
                    {k: v for k, v in learned.items() if k == BRACKETS_LABEL},
                    f"{result.config.name}: learned schedule vs analytic optimum")
+    plot_training_welfare(plots / "welfare_vs_optimum.png", result, model, schedules)
     if FLAT_LABEL in learned:
         plot_flat_welfare(plots / "flat_tax_welfare.png", np.asarray(params.rate_grid), facts["flat_welfare"],
                           facts, learned[FLAT_LABEL][:, 0], f"{result.config.name}: flat tax")
