@@ -28,29 +28,50 @@ def _random_policy(key, obs):
     return {"agents": agents, "planner": planner}
 
 
+POLICIES = ("free-market", "us-federal", "saez", "planner")
+
+
 @pytest.fixture(scope="module")
 def episode():
-    env, params = SMALL.make_env(), SMALL.make_params()
+    """130 steps under each tax model, the four economies vmapped through one jitted program (the
+    params batched: the tax model is a traced leaf); run twice with the same key. Records are
+    flattened to ``[policy * step]`` so every invariant is checked under every tax model."""
+    import chex
+    configs = [GTBConfig(**{**SMALL.__dict__, "tax_model": m}) for m in POLICIES]
+    env = SMALL.make_env()
+    params = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[c.make_params() for c in configs])
 
-    def body(carry, key):
+    def body(p, carry, key):
         state, obs = carry
         k_a, k_s = jax.random.split(key)
         action = _random_policy(k_a, obs)
-        obs2, state2, reward, term, trunc, info = env.step(k_s, state, action, params)
+        obs2, state2, reward, term, trunc, info = env.step(k_s, state, action, p)
         info.pop("final_observation")
         record = {"before": state, "after": state2, "action": action, "reward": reward, "term": term,
                   "info": info, "mask": obs["agents"]["action_mask"], "pmask": obs["planner"]["action_mask"]}
         return (state2, obs2), record
 
     @jax.jit
-    def run(key):
+    @chex.assert_max_traces(n=1)
+    def run(key, p):
         k0, k1 = jax.random.split(key)
-        obs, state = env.reset(k0, params)
-        return jax.lax.scan(body, (state, obs), jax.random.split(k1, STEPS))[1]
+        obs, state = env.reset(k0, p)
+        return jax.lax.scan(lambda c, k: body(p, c, k), (state, obs), jax.random.split(k1, STEPS))[1]
 
-    out = run(jax.random.PRNGKey(3))
-    again = run(jax.random.PRNGKey(3))
-    return params, jax.tree_util.tree_map(np.asarray, out), jax.tree_util.tree_map(np.asarray, again)
+    batched = jax.vmap(run, in_axes=(None, 0))
+    out = jax.tree_util.tree_map(np.asarray, batched(jax.random.PRNGKey(3), params))
+    again = jax.tree_util.tree_map(np.asarray, batched(jax.random.PRNGKey(3), params))   # no retrace
+    one = jax.tree_util.tree_map(lambda x: x[0], params)
+    return one, out, again
+
+
+def _slot(rec, policy: str):
+    return jax.tree_util.tree_map(lambda x: x[POLICIES.index(policy)], rec)
+
+
+def _flat(rec):
+    """``[P, T, ...] -> [P * T, ...]``."""
+    return jax.tree_util.tree_map(lambda x: x.reshape((-1,) + x.shape[2:]), rec)
 
 
 def _not_reset(rec):
@@ -59,15 +80,20 @@ def _not_reset(rec):
 
 
 def test_episode_length_and_tax_periods(episode):
-    params, rec, _ = episode
-    ends = np.nonzero(rec["term"])[0]
-    np.testing.assert_array_equal(ends, [59, 119])
-    enacted = np.nonzero(rec["info"]["tax_enacted"])[0]
-    np.testing.assert_array_equal(enacted[:6], [19, 39, 59, 79, 99, 119])
-    assert int(rec["info"]["tax_enacted"][:60].sum()) == 60 // 20
-    # planner may set taxes only on the first step of each period
+    params, rec_all, _ = episode
+    for policy in POLICIES:
+        rec = _slot(rec_all, policy)
+        ends = np.nonzero(rec["term"])[0]
+        np.testing.assert_array_equal(ends, [59, 119])
+        enacted = np.nonzero(rec["info"]["tax_enacted"])[0]
+        np.testing.assert_array_equal(enacted[:6], [19, 39, 59, 79, 99, 119])
+        assert int(rec["info"]["tax_enacted"][:60].sum()) == 60 // 20
+    # the planner may set taxes only on the first step of each period, and only the planner
+    rec = _slot(rec_all, "planner")
     can_set = rec["pmask"][:, 0, 1:].any(-1)
     np.testing.assert_array_equal(np.nonzero(can_set)[0][:6], [0, 20, 40, 60, 80, 100])
+    for policy in POLICIES[:3]:
+        assert not _slot(rec_all, policy)["pmask"][:, :, 1:].any()
 
 
 def test_same_key_same_episode(episode):
@@ -78,6 +104,7 @@ def test_same_key_same_episode(episode):
 
 def test_coin_changes_only_through_build_payments(episode):
     params, rec, _ = episode
+    rec = _flat(rec)
     keep = _not_reset(rec)
     coin = lambda s: s.inventory[..., COIN].sum(-1) + s.escrow[..., COIN].sum(-1)  # noqa: E731
     delta = coin(rec["after"]) - coin(rec["before"])
@@ -89,6 +116,7 @@ def test_coin_changes_only_through_build_payments(episode):
 
 def test_resources_change_only_through_gather_and_build(episode):
     _, rec, _ = episode
+    rec = _flat(rec)
     keep = _not_reset(rec)
     for col in (WOOD, STONE):
         held = lambda s: s.inventory[..., col].sum(-1) + s.escrow[..., col].sum(-1)  # noqa: E731
@@ -100,11 +128,13 @@ def test_resources_change_only_through_gather_and_build(episode):
 
 def test_no_negative_inventory_or_escrow(episode):
     _, rec, _ = episode
+    rec = _flat(rec)
     assert rec["after"].inventory.min() >= -1e-9 and rec["after"].escrow.min() >= -1e-9
 
 
 def test_labor_accounting(episode):
     params, rec, _ = episode
+    rec = _flat(rec)
     keep = _not_reset(rec)
     i = rec["info"]
     expected = (float(params.move_labor) * i["moved"] + float(params.collect_labor) * i["collected"]
@@ -115,6 +145,7 @@ def test_labor_accounting(episode):
 
 def test_masked_actions_only(episode):
     _, rec, _ = episode
+    rec = _flat(rec)
     chosen = np.take_along_axis(rec["mask"], rec["action"]["agents"][..., None], -1)
     assert chosen.all()
 
@@ -184,63 +215,42 @@ def test_bad_gtb_input(kwargs, needle):
     assert needle in str(err.value)
 
 
-POLICIES = {"free-market": dict(tax_model="free-market"), "us-federal": dict(tax_model="us-federal"),
-            "saez": dict(tax_model="saez"), "planner": dict(tax_model="planner")}
 
-
-@pytest.fixture(scope="module")
-def policy_episodes():
-    """One episode per tax model, all four vmapped through one jitted program (params batched)."""
-    import chex
-    configs = [GTBConfig(**{**SMALL.__dict__, **kw}) for kw in POLICIES.values()]
-    env = SMALL.make_env()
-    params = jax.tree_util.tree_map(lambda *x: jnp.stack(x), *[c.make_params() for c in configs])
-
-    @jax.jit
-    @chex.assert_max_traces(n=1)
-    def run(key, p):
-        obs, state = env.reset(key, p)
-
-        def body(carry, k):
-            state, obs = carry
-            k_a, k_s = jax.random.split(k)
-            action = _random_policy(k_a, obs)
-            obs, state, reward, term, trunc, info = env.step(k_s, state, action, p)
-            return (state, obs), {"rates": state.rates, "tax": info["tax_revenue"], "term": term,
-                                  "coin": state.inventory[:, COIN] + state.escrow[:, COIN]}
-
-        return jax.lax.scan(body, (state, obs), jax.random.split(key, SMALL.episode_length - 1))[1]
-
-    batched = jax.vmap(run, in_axes=(None, 0))
-    out = batched(jax.random.PRNGKey(5), params)
-    batched(jax.random.PRNGKey(6), params)          # a new key does not retrace
-    return configs, jax.tree_util.tree_map(np.asarray, out)
-
-
-def test_tax_models_set_the_right_rates(policy_episodes):
-    configs, out = policy_episodes
-    names = list(POLICIES)
-    free, us, saez = (out["rates"][names.index(k)] for k in ("free-market", "us-federal", "saez"))
-    assert np.all(free == 0) and out["tax"][names.index("free-market")].sum() == 0
-    np.testing.assert_allclose(us[0], [0.10, 0.12, 0.22, 0.24, 0.32, 0.35, 0.37])
-    # Saez: no tax in the first period, rates from the observed incomes afterwards, constant within a period
-    period = SMALL.period
+def test_tax_models_set_the_right_rates(episode):
+    _, rec, _ = episode
+    rates = {p: _slot(rec, p)["after"].rates for p in POLICIES}
+    tax = {p: _slot(rec, p)["info"]["tax_revenue"] for p in POLICIES}
+    assert np.all(rates["free-market"] == 0) and tax["free-market"].sum() == 0
+    np.testing.assert_allclose(rates["us-federal"][0], [0.10, 0.12, 0.22, 0.24, 0.32, 0.35, 0.37])
+    assert tax["us-federal"].sum() > 0
+    # Saez: no tax in the first period, then rates from this episode's observed incomes, constant
+    # within a period
+    saez, period = rates["saez"], SMALL.period
     assert np.all(saez[:period - 1] == 0)
     assert np.all(saez[period:2 * period - 1] == saez[period]) and saez[period].max() > 0
     assert np.all((saez >= 0) & (saez <= 1))
-
-
-def test_vmapped_economies_conserve_coin_per_policy(policy_episodes):
-    configs, out = policy_episodes
-    # lump-sum redistribution: no tax model creates or destroys coin on a tax day, so the total only
-    # grows by build payments and never falls
-    assert np.all(np.diff(out["coin"].sum(-1), axis=1) >= -1e-9)
+    # on a tax day each agent pays taxes_due(period income), capped by its inventory coin; the
+    # revenue comes back as an equal lump sum
+    from envs.economy import taxes
+    params = episode[0]
+    for policy in ("us-federal", "saez"):
+        r = _slot(rec, policy)
+        for day in np.nonzero(r["info"]["tax_enacted"] * ~r["term"])[0][1:4]:   # not reset states
+            after = jax.tree_util.tree_map(lambda x: x[day], r["after"])
+            paid = after.tax_paid - r["after"].tax_paid[day - 1]
+            due = np.asarray(taxes.taxes_due(jnp.asarray(after.last_income), params.cutoffs, jnp.asarray(after.rates)))
+            lump = paid.sum() / paid.size
+            capped = paid < due - 1e-9
+            np.testing.assert_allclose(paid[~capped], due[~capped], atol=1e-9)
+            np.testing.assert_allclose(after.inventory[capped, COIN], lump, atol=1e-9)
+            np.testing.assert_allclose(r["info"]["tax_revenue"][day], paid.sum(), atol=1e-9)
+    assert tax["us-federal"].sum() > 0 and tax["saez"].sum() > 0
 
 
 def test_render_png(tmp_path, episode):
     from envs.economy.gtb.render import render
     params, rec, _ = episode
-    state = jax.tree_util.tree_map(lambda x: x[25], rec["after"])
+    state = jax.tree_util.tree_map(lambda x: x[25], _slot(rec, "us-federal")["after"])
     path = render(state, params, tmp_path / "gtb.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
