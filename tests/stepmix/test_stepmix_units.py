@@ -308,3 +308,24 @@ def test_spec_instances_match_the_spec_calibration():
     assert np.all((det.baseline / det.optimal >= 0.8) & (det.baseline / det.optimal <= 0.9))
     mixed = paper_instances(12)
     assert np.all((mixed.baseline / mixed.optimal > 0.88) & (mixed.baseline / mixed.optimal < 0.96))
+
+
+def test_paper_random_mdp_is_the_dirichlet_family():
+    """``paper_random_mdp`` (``rlkit run``'s per-seed instances): kernels on the simplex with the
+    Dirichlet(1) marginal ``P(.)_0 ~ Beta(1, S - 1)`` (KS test over 4000 rows), rewards U[0, 1),
+    start state 0, and distinct instances for distinct keys."""
+    from scipy import stats
+    from envs.conservative import paper_random_mdp
+    S = 5
+    keys = jax.random.split(jax.random.PRNGKey(7), 2)
+    models = jax.jit(jax.vmap(lambda k: paper_random_mdp(k, S, 4, 100)))(keys)
+    P, r = np.asarray(models.P), np.asarray(models.r)
+    assert P.shape == (2, 100, S, 4, S) and r.shape == (2, 100, S, 4)
+    np.testing.assert_allclose(P.sum(-1), 1.0, rtol=0, atol=1e-12)
+    assert P.min() > 0.0 and 0.0 <= r.min() and r.max() < 1.0
+    assert np.all(np.asarray(models.mu) == np.eye(S)[0])
+    first = P[0, ..., 0].ravel()                                  # 2000 rows
+    assert stats.kstest(first, stats.beta(1, S - 1).cdf).pvalue > 1e-3
+    assert stats.kstest(P[1, ..., 2].ravel(), stats.beta(1, S - 1).cdf).pvalue > 1e-3
+    assert stats.kstest(r.ravel(), "uniform").pvalue > 1e-3
+    assert not np.allclose(P[0], P[1])
