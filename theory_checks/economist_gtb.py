@@ -36,6 +36,7 @@ LEARN_ENV = GTBConfig(height=9, width=9, n_wood=10, n_stone=10, episode_length=5
 POLICIES = ("free-market", "planner")
 SE_MARGIN = 3.0
 TAIL = 0.25          # share of phase 2 whose episodes are measured
+OPEN_FRACTION = 1.8  # tax annealing: the rate limit rises from 0.1 to 0.6 over phase 2
 
 
 def scale(full: bool) -> dict:
@@ -55,7 +56,7 @@ def learner(phase1: int, phase2: int, rollout_len: int, episode_length: int):
         planner_ent_start=0.5, planner_ent_end=0.01, flat_tax=1.0,
         agent_hidden=(64, 64), planner_hidden=(32,), conv_features=(8, 16), num_minibatches=2,
         planner_reward_scale=1.0, label="two-level PPO (GTB small)",
-        **gtb_training.scaled_schedules(episode_length, rollout_len, phase1, phase2))
+        **gtb_training.scaled_schedules(episode_length, rollout_len, phase1, phase2, open_fraction=OPEN_FRACTION))
 
 
 def env_params(tax_model: str):

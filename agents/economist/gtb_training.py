@@ -53,15 +53,16 @@ def gtb_learner_params(phase1_iterations: int, phase2_iterations: int, **overrid
 
 
 def scaled_schedules(episode_length: int, rollout_len: int, phase1_iterations: int,
-                     phase2_iterations: int) -> dict:
+                     phase2_iterations: int, open_fraction: float = 0.75) -> dict:
     """Curriculum constants scaled to a run (see :func:`gtb_learner_params`): energy warm-up
     constant (steps per env), planner entropy anneal (iterations) and the tax-annealing slope
     (``limit = clip(slope (completions - warmup), 0, 1)`` on episodes per env replica, Foundation
     ``[-100, 0.001]``: 10% at the start, 100% after 900 episodes; here the same 10% start and
-    100% after 3/4 of phase 2)."""
+    100% after ``open_fraction`` of phase 2's episodes; above 1 the limit ends phase 2 at
+    ``0.1 + 0.9 / open_fraction``)."""
     steps1 = phase1_iterations * rollout_len
     episodes2 = max(phase2_iterations * rollout_len / episode_length, 1.0)
-    full_after = 0.75 * episodes2
+    full_after = open_fraction * episodes2
     slope = 0.9 / full_after
     return dict(energy_warmup_constant=float(max(steps1 / 10.0, 1.0)),
                 planner_ent_anneal=float(max(1, 2 * phase2_iterations // 3)),
