@@ -35,7 +35,8 @@ def planner_sampler():
     env, params = ENV.make_env(), ENV.make_params()
     hp = one_step_params(ITERATIONS, anneal_taxes=True, agent_warmup=0.0)
     agent = hp.make_agent()
-    state = jax.jit(agent.init, static_argnums=1)(jax.random.PRNGKey(0), env.spec(params), hp)
+    spec = env.spec(params)
+    state = jax.jit(lambda key, hp: agent.init(key, spec, hp))(jax.random.PRNGKey(0), hp)
     obs, _ = env.reset(jax.random.PRNGKey(1), params)
 
     @jax.jit

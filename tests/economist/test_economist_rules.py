@@ -75,19 +75,21 @@ def test_one_step_episode_mechanics_and_cross_check():
     params = cfg.make_params()
     np.testing.assert_allclose(np.asarray(params.skills), SEED0_SKILLS, atol=1e-8)
     env = cfg.make_env()
-    obs, state = env.reset(jax.random.PRNGKey(0), params)
+    step = jax.jit(env.step)
+    obs, state = jax.jit(env.reset)(jax.random.PRNGKey(0), params)
     assert int(obs["agents"]["action_mask"].sum()) == 4          # NO-OP only, every agent
     assert bool(obs["planner"]["action_mask"][0, 1:].all()) and not bool(obs["planner"]["action_mask"][0, 0])
     work = jnp.array([50, 50, 50, 50])                             # ignored on the tax step
-    obs, state, reward, term, _, _ = env.step(jax.random.PRNGKey(1), state, {"agents": work, "planner": jnp.array([7])}, params)
+    obs, state, reward, term, _, _ = step(jax.random.PRNGKey(1), state, {"agents": work, "planner": jnp.array([7])}, params)
     assert float(jnp.abs(state.labor).sum()) == 0.0 and float(state.rates[0]) == pytest.approx(0.3)
     assert not bool(term) and float(jnp.abs(reward["agents"]).sum()) == 0.0
     labor = jnp.array([36, 43, 53, 73])
-    obs, state, reward, term, _, info = env.step(jax.random.PRNGKey(2), state, {"agents": labor, "planner": jnp.array([0])}, params)
+    obs, state, reward, term, _, info = step(jax.random.PRNGKey(2), state, {"agents": labor, "planner": jnp.array([0])}, params)
     assert bool(term)
     model = OneStepModel.from_params(params)
-    np.testing.assert_array_equal(np.asarray(model.best_response(jnp.array([0.3]))), [36, 43, 53, 73])
-    out = model.outcome(jnp.array([0.3]))
+    best_response, outcome = jax.jit(model.best_response), jax.jit(model.outcome)
+    np.testing.assert_array_equal(np.asarray(best_response(jnp.array([0.3]))), [36, 43, 53, 73])
+    out = outcome(jnp.array([0.3]))
     assert float(reward["planner"]) == pytest.approx(float(out["welfare"]), abs=1e-9)
     assert float(reward["planner"]) == pytest.approx(47.19, abs=5e-3)
     np.testing.assert_allclose(np.asarray(reward["agents"]), np.asarray(out["utility"]), atol=1e-9)
@@ -97,8 +99,8 @@ def test_one_step_episode_mechanics_and_cross_check():
     np.testing.assert_allclose(np.asarray(out["coin"]), coin, atol=1e-6)
     assert float(info["final_observation"]["agents"]["features"][0, 3]) == pytest.approx(0.3)
     for tau, lab, swf in [(0.0, [47, 55, 69, 94], 43.3325), (0.5, [29, 34, 43, 59], 45.3713)]:
-        np.testing.assert_array_equal(np.asarray(model.best_response(jnp.array([tau]))), lab)
-        assert float(model.welfare(jnp.array([tau]))) == pytest.approx(swf, abs=1e-4)
+        np.testing.assert_array_equal(np.asarray(best_response(jnp.array([tau]))), lab)
+        assert float(outcome(jnp.array([tau]))["welfare"]) == pytest.approx(swf, abs=1e-4)
 
 
 def test_free_market_and_us_federal_reference_metrics():
@@ -113,12 +115,12 @@ def test_free_market_and_us_federal_reference_metrics():
 def test_saez_top_rate_matches_formula_and_linear_tax():
     rng = np.random.default_rng(0)
     z = 30.0 * (1.0 + rng.pareto(2.0, 5000))                      # Pareto-I, z_min 30, alpha 2
-    stats = saez.binned_statistics(jnp.asarray(z), US[-1])
+    stats = jax.jit(saez.binned_statistics)(jnp.asarray(z), US[-1])
     above = z[z > float(US[-1])]
     assert float(stats["A"][-1]) == pytest.approx(above.mean() / (above.mean() - float(US[-1])), rel=1e-6)
     g = 1.0 / np.maximum(1.0, z)
     assert float(stats["G"][-1]) == pytest.approx(g[z > float(US[-1])].mean() / g.mean(), rel=1e-3)
-    rates = saez.saez_schedule(jnp.asarray(z), US, 0.5)
+    rates = jax.jit(saez.saez_schedule)(jnp.asarray(z), US, 0.5)
     G, A = float(stats["G"][-1]), float(stats["A"][-1])
     assert float(rates[-1]) == pytest.approx((1 - G) / (1 - G + A * 0.5), abs=1e-6)
     s = np.asarray(SEED0_SKILLS) ** 2
