@@ -27,7 +27,7 @@ def pytest_configure(config):
 
 
 def _ours(item) -> bool:
-    return HERE in Path(str(item.fspath)).resolve().parents
+    return HERE in Path(item.path).resolve().parents
 
 
 def pytest_collection_modifyitems(session, config, items):
