@@ -7,7 +7,7 @@ seeds. The report prints served orders, service rate, mean pickup time and detou
 (greedy episodes of the last iterations) and writes learning curves.
 
     rlkit run ridesharing_grid                      # default scale: a few minutes on a 2-core CPU
-    rlkit run ridesharing_grid --set train.num_iterations=400 --set run.seeds=8   # longer
+    rlkit run ridesharing_grid --set train.num_iterations=300 --set run.seeds=8   # longer
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def config() -> ExperimentConfig:
         name="ridesharing_grid",
         env=env,
         agent=main[1],
-        train=TrainConfig(num_iterations=100, num_envs=8, rollout_len=env.horizon),
+        train=TrainConfig(num_iterations=60, num_envs=8, rollout_len=env.horizon),
         run=RunConfig(seeds=3, chunks=4, plot_metrics=("served", "pickup_minutes", "platform_reward")),
         baselines={**dict(others), **baselines()},
         description=__doc__,
