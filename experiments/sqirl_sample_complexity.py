@@ -79,7 +79,8 @@ class Budgets:
     ``ks``, ``ms``: SQIRL's grid (ascending ``m``, stop at the first success); ``bucket``: ``m``
     values up to it share one program (``num_envs`` = the largest of them); ``max_episode_steps``:
     skip ``m`` with ``m * H`` above it. ``deep_steps``: PPO/DQN env-step budget per run. ``tolerance``: a policy is optimal when its exact value is
-    ``>= V* - tolerance``.
+    ``>= V* - tolerance``. ``algorithms``: the algorithms to run (the others are recorded as not
+    run, ``nan``, and left out of the correlations; :func:`merge_runs` combines runs).
     """
 
     ks: tuple[int, ...] = (1, 2, 3)
@@ -88,8 +89,11 @@ class Budgets:
     max_episode_steps: int = 60_000
     deep_steps: int = 200_000
     tolerance: float = 1e-6
+    algorithms: tuple[str, ...] = ("SQIRL", "PPO", "DQN")
 
     def validate(self):
+        if not self.algorithms or set(self.algorithms) - set(ALGORITHMS):
+            raise ConfigError(f"train.algorithms must be a non-empty subset of {ALGORITHMS}, got {self.algorithms}")
         if not self.ks or min(self.ks) < 1:
             raise ConfigError(f"train.ks must be integers >= 1, got {self.ks}")
         if not self.ms or min(self.ms) < 1 or list(self.ms) != sorted(self.ms):
@@ -224,6 +228,8 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
 
 
 def _fmt(value: float, budget: float | None = None) -> str:
+    if math.isnan(value):
+        return "not run"
     if math.isfinite(value):
         return f"{value:.3g}"
     return "not reached" if budget is None else f">= {budget:.3g} (censored)"
@@ -248,13 +254,15 @@ def summarize(results: dict) -> dict:
     """Spearman of SQIRL vs PPO and DQN: censored at the budgets over all MDPs, and over the MDPs
     where both reached the optimum; with the numbers of MDPs and of censored values."""
     sq, sq_budget = columns(results, "SQIRL")
-    summary = {"n_mdps": len(results), "censored_sqirl": int((~np.isfinite(sq)).sum())}
+    summary = {"n_mdps": len(results), "censored_sqirl": int(np.isposinf(sq).sum())}
     for other in ("PPO", "DQN"):
         ot, ot_budget = columns(results, other)
+        run = ~np.isnan(sq) & ~np.isnan(ot)                 # measured (reached or censored)
         both = np.isfinite(sq) & np.isfinite(ot)
         key = other.lower()
-        summary[f"spearman_sqirl_{key}"] = spearman(censor(sq, sq_budget), censor(ot, ot_budget))
-        summary[f"censored_{key}"] = int((~np.isfinite(ot)).sum())
+        summary[f"spearman_sqirl_{key}"] = spearman(censor(sq, sq_budget)[run], censor(ot, ot_budget)[run])
+        summary[f"n_{key}"] = int(run.sum())
+        summary[f"censored_{key}"] = int(np.isposinf(ot).sum())
         summary[f"spearman_sqirl_{key}_both_reached"] = spearman(sq[both], ot[both])
         summary[f"n_both_{key}"] = int(both.sum())
     return summary
@@ -262,7 +270,7 @@ def summarize(results: dict) -> dict:
 
 def describe_correlation(summary: dict, other: str) -> str:
     key = other.lower()
-    rho, n = summary[f"spearman_sqirl_{key}"], summary["n_mdps"]
+    rho, n = summary[f"spearman_sqirl_{key}"], summary[f"n_{key}"]
     censored = summary["censored_sqirl"] + summary[f"censored_{key}"]
     text = (f"SQIRL vs {other}: Spearman {rho:.2f} over {n} MDPs ({censored} values censored at the budget)"
             if rho is not None else f"SQIRL vs {other}: Spearman undefined over {n} MDPs (constant ranks or n < 3)")
@@ -285,13 +293,15 @@ def scatter(results: dict, summary: dict, path: Path) -> Path:
     sq, sq_budget = columns(results, "SQIRL")
     for ax, other in zip(axes, ("PPO", "DQN")):
         ot, ot_budget = columns(results, other)
-        xs, ys = censor(sq, sq_budget), censor(ot, ot_budget)
-        reached = np.isfinite(sq) & np.isfinite(ot)
+        run = ~np.isnan(sq) & ~np.isnan(ot)
+        names = [name for name, keep in zip(results, run) if keep]
+        xs, ys = censor(sq, sq_budget)[run], censor(ot, ot_budget)[run]
+        reached = np.isfinite(sq[run]) & np.isfinite(ot[run])
         ax.scatter(xs[reached], ys[reached], label="both reached the optimum")
         if (~reached).any():
             ax.scatter(xs[~reached], ys[~reached], facecolors="none", edgecolors="C3",
                        label="censored at the budget")
-        for name, x, y in zip(results, xs, ys):
+        for name, x, y in zip(names, xs, ys):
             ax.annotate(short_name(name), (x, y), fontsize=7)
         lo, hi = min(xs.min(), ys.min()) / 2, max(xs.max(), ys.max()) * 2
         ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
@@ -300,7 +310,8 @@ def scatter(results: dict, summary: dict, path: Path) -> Path:
         ax.set_ylabel(f"{other} sample complexity (env steps)")
         rho = summary[f"spearman_sqirl_{other.lower()}"]
         text = f"Spearman {rho:.2f}" if rho is not None else "Spearman undefined"
-        ax.set_title(f"SQIRL vs {other}: {text} over {summary['n_mdps']} MDPs (censored at budget)", fontsize=9)
+        ax.set_title(f"SQIRL vs {other}: {text} over {summary[f'n_{other.lower()}']} MDPs (censored at budget)",
+                     fontsize=9)
         ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path)
@@ -312,8 +323,9 @@ def write_outputs(run_dir: Path, results: dict, seeds: int, mdps: MDPSet, budget
                   seconds: float) -> list[str]:
     """``sample_complexity.json``, ``.md`` and ``.png``; returns the markdown lines."""
     summary = summarize(results)
-    summary["seconds"] = round(seconds, 1)
-    jsonable = {name: {k: (v if not isinstance(v, float) or math.isfinite(v) else None) for k, v in row.items()}
+    summary["seconds"] = None if not math.isfinite(seconds) else round(seconds, 1)
+    jsonable = {name: {k: (v if not isinstance(v, float) or math.isfinite(v) else
+                           ("not run" if math.isnan(v) else None)) for k, v in row.items()}
                 for name, row in results.items()}
     (run_dir / "sample_complexity.json").write_text(json.dumps(
         {"mdps": jsonable, "summary": summary, "seeds": seeds, "sticky": mdps.sticky,
@@ -328,9 +340,29 @@ def write_outputs(run_dir: Path, results: dict, seeds: int, mdps: MDPSet, budget
 def load_results(path: Path) -> tuple[dict, dict]:
     """``(results, file contents)`` of a ``sample_complexity.json`` (``null`` back to ``inf``)."""
     data = json.loads(Path(path).read_text())
-    results = {name: {k: (math.inf if v is None and k in ALGORITHMS else v) for k, v in row.items()}
+    results = {name: {k: (math.inf if v is None and k in ALGORITHMS else math.nan if v == "not run" else v) for k, v in row.items()}
                for name, row in data["mdps"].items()}
     return results, data
+
+
+def merge_runs(paths: list[Path], out_dir: Path) -> list[str]:
+    """Combine the ``sample_complexity.json`` of several runs (e.g. one per MDP, or one per
+    algorithm) into ``out_dir``: per MDP, every algorithm's value from the run that measured it."""
+    merged: dict = {}
+    for path in paths:
+        results, data = load_results(path)
+        for name, row in results.items():
+            target = merged.setdefault(name, dict(row))
+            for label in ALGORITHMS:
+                if not math.isnan(row[label]):
+                    target[label] = row[label]
+                    if label == "SQIRL":
+                        target["SQIRL (k, m)"] = row["SQIRL (k, m)"]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return write_outputs(out_dir, merged, data["seeds"], MDPSet(tuple(merged), data["sticky"]),
+                         Budgets(**{k: tuple(v) if isinstance(v, list) else v for k, v in data["budgets"].items()}),
+                         float("nan"))
 
 
 def main(cfg: ExperimentConfig, overrides=None, resume=None, quiet: bool = False) -> int:
@@ -353,6 +385,11 @@ def main(cfg: ExperimentConfig, overrides=None, resume=None, quiet: bool = False
         for label, run in (("SQIRL", lambda: sqirl_cost(source, mdps.sticky, budgets, seeds, base)),
                            ("PPO", lambda: deep_cost(source, mdps.sticky, ppo, ppo_train, budgets, seeds, base)),
                            ("DQN", lambda: deep_cost(source, mdps.sticky, dqn, dqn_train, budgets, seeds, base))):
+            if label not in budgets.algorithms:
+                row[label] = math.nan
+                if label == "SQIRL":
+                    row["SQIRL (k, m)"] = "not run"
+                continue
             t0 = time.perf_counter()
             out = run()
             row[label], where = out if label == "SQIRL" else (out, None)

@@ -91,3 +91,22 @@ def test_local_gridworlds_fall_back_to_own_worlds():
     default = bridge.local_gridworlds()
     assert all(s.startswith("minigrid:" if bridge.minigrid_available() else "grid:") for s, _ in default)
     assert exp.DEFAULT_MDPS[:2] == exp.FIXTURES and len(exp.DEFAULT_MDPS) == 2 + len(default)
+
+
+def test_merge_runs_fills_algorithms_not_run(tmp_path):
+    nan = math.nan
+    first = {"a": row(10, 100.0, nan, 50.0), "b": row(10, 200.0, 300.0, 70.0)}
+    second = {"a": row(10, nan, 900.0, nan), "c": row(10, math.inf, 500.0, 60.0)}
+    assert exp.summarize(first)["n_ppo"] == 1 and exp.summarize(first)["n_dqn"] == 2
+    assert "not run" in exp.table(first)
+    for i, results in enumerate((first, second)):
+        (tmp_path / str(i)).mkdir()
+        exp.write_outputs(tmp_path / str(i), results, 3, exp.MDPSet(sources=tuple(results)), exp.Budgets(), 1.0)
+    exp.merge_runs([tmp_path / "0" / "sample_complexity.json", tmp_path / "1" / "sample_complexity.json"],
+                   tmp_path / "merged")
+    merged, data = exp.load_results(tmp_path / "merged" / "sample_complexity.json")
+    assert [merged[n][k] for n in "abc" for k in exp.ALGORITHMS] == [100.0, 900.0, 50.0, 200.0, 300.0, 70.0,
+                                                                       math.inf, 500.0, 60.0]
+    assert data["summary"]["n_ppo"] == 3
+    with pytest.raises(ConfigError, match="algorithms"):
+        exp.Budgets(algorithms=("SQIRL", "A2C")).validate()
