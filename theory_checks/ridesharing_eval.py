@@ -26,12 +26,6 @@ from envs.ridesharing import reference
 RULES = ("policy", "hungarian", "random")
 
 
-def _probabilities(cdf: np.ndarray) -> np.ndarray:
-    p = np.diff(np.concatenate([np.zeros(cdf.shape[:-1] + (1,)), cdf], axis=-1), axis=-1)
-    p = np.clip(p, 0.0, None)
-    return p / p.sum(-1, keepdims=True)
-
-
 def match(weights: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Max-weight matching with full padding: vehicle -> order slot, or -1."""
     v, no = weights.shape
@@ -80,9 +74,9 @@ def evaluate(env, params, rules: dict[str, Callable], episodes: int, seed: int =
     beta = np.asarray(params.reward_weights, np.float64)
     threshold, max_wait = int(params.timeout_threshold), int(params.max_wait)
     cap = np.asarray(params.capacity)
-    start_p = _probabilities(np.asarray(params.start_cdf, np.float64))
-    origin_p = _probabilities(np.asarray(params.demand.origin_cdf, np.float64))
-    dest_p = _probabilities(np.asarray(params.demand.dest_cdf, np.float64))
+    start_p = reference.probabilities(np.asarray(params.start_cdf, np.float64))
+    origin_p = reference.probabilities(np.asarray(params.demand.origin_cdf, np.float64))
+    dest_p = reference.probabilities(np.asarray(params.demand.dest_cdf, np.float64))
     rates = np.asarray(params.demand.rates, np.float64)
     out = {name: {"served": [], "pickup_minutes": [], "lost": [], "arrivals": []} for name in rules}
     for ep in range(episodes):

@@ -195,3 +195,11 @@ def admit(s: NumpyState, origin: np.ndarray, dest: np.ndarray, count: int) -> in
         s.order_pickup[j], s.order_dropoff[j], s.order_request[j] = origin[k], dest[k], s.time
         s.order_active[j] = True
     return count - admitted
+
+
+def probabilities(cdf: np.ndarray) -> np.ndarray:
+    """Probabilities from the env's cumulative tables (last axis), renormalised in float64."""
+    cdf = np.asarray(cdf, np.float64)
+    p = np.diff(np.concatenate([np.zeros(cdf.shape[:-1] + (1,)), cdf], axis=-1), axis=-1)
+    p = np.clip(p, 0.0, None)
+    return p / p.sum(-1, keepdims=True)

@@ -45,12 +45,6 @@ from rlkit.assignment import auction_match
 TARGETS = {"sim_vs_numpy": 5.0, "dispatch_vs_scipy": 1.0}
 
 
-def _probabilities(cdf: np.ndarray) -> np.ndarray:
-    p = np.diff(np.concatenate([np.zeros(cdf.shape[:-1] + (1,)), cdf], axis=-1), axis=-1)
-    p = np.clip(p, 0.0, None)
-    return p / p.sum(-1, keepdims=True)
-
-
 def setting(vehicles: int, rate: float, max_orders: int, max_arrivals: int):
     cfg = ManhattanConfig(n_vehicles=vehicles, rate=rate, max_orders=max_orders, max_arrivals=max_arrivals)
     env = cfg.make_env()
@@ -86,10 +80,10 @@ class NumpyCity:
         self.D = np.asarray(params.city.distance_km)
         self.beta = np.asarray(params.reward_weights, np.float64)
         self.cap = np.asarray(params.capacity)
-        self.origin_p = _probabilities(np.asarray(params.demand.origin_cdf, np.float64))
-        self.dest_p = _probabilities(np.asarray(params.demand.dest_cdf, np.float64))
+        self.origin_p = reference.probabilities(np.asarray(params.demand.origin_cdf, np.float64))
+        self.dest_p = reference.probabilities(np.asarray(params.demand.dest_cdf, np.float64))
         self.rates = np.asarray(params.demand.rates, np.float64)
-        self.start_p = _probabilities(np.asarray(params.start_cdf, np.float64))
+        self.start_p = reference.probabilities(np.asarray(params.start_cdf, np.float64))
         self.rng = np.random.default_rng(seed)
         self.state = reference.reset(self.rng, env.n_vehicles, self.cap, env.max_capacity, env.max_orders,
                                      self.start_p)
