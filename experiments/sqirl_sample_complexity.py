@@ -297,6 +297,9 @@ def scatter(results: dict, summary: dict, path: Path) -> Path:
         names = [name for name, keep in zip(results, run) if keep]
         xs, ys = censor(sq, sq_budget)[run], censor(ot, ot_budget)[run]
         reached = np.isfinite(sq[run]) & np.isfinite(ot[run])
+        if not run.any():
+            ax.set_title(f"SQIRL vs {other}: no MDP measured by both", fontsize=9)
+            continue
         ax.scatter(xs[reached], ys[reached], label="both reached the optimum")
         if (~reached).any():
             ax.scatter(xs[~reached], ys[~reached], facecolors="none", edgecolors="C3",
