@@ -6,7 +6,7 @@
 - :class:`GreedyParams` ``mode="hungarian"``: the minimum total pickup time among the matchings
   of maximum cardinality (RideGym's ``HungarianDispatch``: ``linear_sum_assignment`` on the
   rectangular pickup-time matrix), solved with the auction on ``BIG - eta``, ``BIG`` larger than
-  any sum of pickup times so that cardinality comes first; integer weights and a tiny epsilon
+  any sum of pickup times so that cardinality comes first; integer weights and ``eps = 0.5 / min(V, No)``
   make it exact (``min(V, No) * eps < 1``);
 - :class:`GreedyParams` ``mode="nearest"``: orders in request order (oldest first) each take the
   nearest available vehicle (RideGym's ``NearestDistanceDispatch``), as one ``lax.scan``.
@@ -72,8 +72,11 @@ def hungarian_min_pickup(obs: dict, travel_time: jax.Array) -> jax.Array:
     """Max-cardinality matching of minimum total pickup time (module docstring)."""
     eta = pickup_eta(obs, travel_time).astype(jnp.float64)
     mask = dispatch.valid_pairs(obs)
-    big = (min(eta.shape) + 1) * (travel_time.max().astype(jnp.float64) + 1.0)
-    action, _ = dispatch.assignment_action(big - eta, mask, eps_rel=1e-7)
+    k = min(eta.shape)
+    big = (k + 1) * (travel_time.max().astype(jnp.float64) + 1.0)
+    # integer weights: a gap below 1 is no gap, so eps = 0.5 / k suffices (auction guarantee
+    # k * eps < 1); a smaller eps only lengthens the price wars among equal ETAs
+    action, _ = dispatch.assignment_action(big - eta, mask, eps_rel=0.5 / (k * big))
     return action
 
 
