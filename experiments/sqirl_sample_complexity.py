@@ -263,6 +263,7 @@ def summarize(results: dict) -> dict:
         summary[f"spearman_sqirl_{key}"] = spearman(censor(sq, sq_budget)[run], censor(ot, ot_budget)[run])
         summary[f"n_{key}"] = int(run.sum())
         summary[f"censored_{key}"] = int(np.isposinf(ot).sum())
+        summary[f"censored_in_sqirl_{key}"] = int(np.isposinf(sq[run]).sum() + np.isposinf(ot[run]).sum())
         summary[f"spearman_sqirl_{key}_both_reached"] = spearman(sq[both], ot[both])
         summary[f"n_both_{key}"] = int(both.sum())
     return summary
@@ -271,7 +272,7 @@ def summarize(results: dict) -> dict:
 def describe_correlation(summary: dict, other: str) -> str:
     key = other.lower()
     rho, n = summary[f"spearman_sqirl_{key}"], summary[f"n_{key}"]
-    censored = summary["censored_sqirl"] + summary[f"censored_{key}"]
+    censored = summary[f"censored_in_sqirl_{key}"]
     text = (f"SQIRL vs {other}: Spearman {rho:.2f} over {n} MDPs ({censored} values censored at the budget)"
             if rho is not None else f"SQIRL vs {other}: Spearman undefined over {n} MDPs (constant ranks or n < 3)")
     both, n_both = summary[f"spearman_sqirl_{key}_both_reached"], summary[f"n_both_{key}"]
