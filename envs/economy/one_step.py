@@ -34,12 +34,13 @@ from flax import struct
 
 from envs.economy import taxes, welfare
 from envs.economy.skills import pareto_skill_ladder, validate_skills
+from envs.economy.tax_schedule import TaxScheduleSettings
 from rlkit.config import ConfigError, EnvConfig
 from rlkit.env import Env, EnvSpec
 from rlkit.spaces import Box, Dict, MultiDiscrete
 
 TAX_STEP, LABOR_STEP, EPISODE_LENGTH = 0, 1, 2
-TAX_MODELS = ("planner", "fixed", "us-federal", "free-market")
+TAX_MODELS = TaxScheduleSettings.TAX_MODELS
 
 
 @struct.dataclass
@@ -198,7 +199,7 @@ class OneStepEconomy(Env):
 # Config
 # ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class OneStepEconomyConfig(EnvConfig):
+class OneStepEconomyConfig(TaxScheduleSettings, EnvConfig):
     """The one-step economy's settings (spec §7 "build meanwhile" defaults: N = 4, kappa = 0.012,
     delta = 2, inverse-income-weighted utility, the 5% rate grid, US-2018 brackets).
 
@@ -220,16 +221,6 @@ class OneStepEconomyConfig(EnvConfig):
     isoelastic_eta: float = 0.23
     swf: str = "inv_income_weighted_utility"
     mixing_weight_gini_vs_coin: float = 0.0
-    bracket_spacing: str = "us-federal"
-    cutoffs: tuple[float, ...] = ()
-    usd_scaling: float = 1000.0
-    n_brackets: int = 5
-    top_bracket_cutoff: float = 100.0
-    rate_min: float = 0.0
-    rate_max: float = 1.0
-    rate_disc: float = 0.05
-    tax_model: str = "planner"
-    fixed_rates: tuple[float, ...] = ()
     foundation_gini: bool = False
     max_labor: int = 100
 
@@ -242,26 +233,6 @@ class OneStepEconomyConfig(EnvConfig):
         return pareto_skill_ladder(self.n_agents, self.payment_max_skill_multiplier,
                                    self.pareto_param, self.skill_seed)
 
-    def bracket_table(self) -> np.ndarray:
-        return taxes.bracket_cutoffs(self.bracket_spacing, self.usd_scaling, self.n_brackets,
-                                     self.top_bracket_cutoff, self.cutoffs)
-
-    def played_rates(self, n_brackets: int) -> np.ndarray:
-        """The fixed rates of a non-planner tax model."""
-        if self.tax_model == "us-federal":
-            if self.bracket_spacing != "us-federal":
-                raise ConfigError("tax_model 'us-federal' needs bracket_spacing 'us-federal'")
-            return np.asarray(taxes.US_FEDERAL_2018_RATES)
-        if self.tax_model == "free-market":
-            return np.zeros(n_brackets)
-        if self.tax_model == "fixed":
-            rates = np.asarray(self.fixed_rates, np.float64)
-            if rates.size == 1:
-                rates = np.full(n_brackets, rates[0])
-            taxes.validate_rates(rates, n_brackets, "fixed_rates")
-            return rates
-        return np.zeros(n_brackets)
-
     def validate(self) -> None:
         if not isinstance(self.n_agents, int) or self.n_agents < 2:
             raise ConfigError(f"n_agents must be an integer >= 2, got {self.n_agents!r}")
@@ -272,15 +243,9 @@ class OneStepEconomyConfig(EnvConfig):
         welfare.validate_welfare(self.swf)
         if not 0 <= self.mixing_weight_gini_vs_coin <= 1:
             raise ConfigError(f"mixing_weight_gini_vs_coin must be in [0, 1], got {self.mixing_weight_gini_vs_coin}")
-        if self.tax_model not in TAX_MODELS:
-            raise ConfigError(f"unknown tax_model {self.tax_model!r}; allowed: {list(TAX_MODELS)}")
-        if self.tax_model == "fixed" and not self.fixed_rates:
-            raise ConfigError("tax_model 'fixed' needs fixed_rates (one rate, or one per bracket)")
         if not isinstance(self.max_labor, int) or self.max_labor < 1:
             raise ConfigError(f"max_labor must be an integer >= 1, got {self.max_labor!r}")
-        cutoffs = self.bracket_table()
-        taxes.rate_grid(self.rate_min, self.rate_max, self.rate_disc)
-        self.played_rates(cutoffs.size)
+        self.validate_tax_schedule()
 
     def make_params(self, key: Any = None) -> OneStepParams:
         self.validate()
@@ -288,7 +253,7 @@ class OneStepEconomyConfig(EnvConfig):
         f64 = lambda x: jnp.asarray(x, jnp.float64)  # noqa: E731
         return OneStepParams(
             skills=f64(self.skill_values()), cutoffs=f64(cutoffs),
-            rate_grid=f64(taxes.rate_grid(self.rate_min, self.rate_max, self.rate_disc)),
+            rate_grid=f64(self.rate_table()),
             fixed_rates=f64(self.played_rates(cutoffs.size)), labor_cost=f64(self.labor_cost),
             labor_exponent=f64(self.labor_exponent), isoelastic_eta=f64(self.isoelastic_eta),
             equality_weight=f64(1.0 - self.mixing_weight_gini_vs_coin),

@@ -10,21 +10,24 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from envs.economy import taxes, welfare
+from envs.economy import welfare
 from envs.economy.gtb.env import GatherTradeBuild
 from envs.economy.gtb.layout import quadrant_layout
 from envs.economy.gtb.state import TAX_FIXED, TAX_PLANNER, TAX_SAEZ, GTBParams
 from envs.economy.skills import build_payment_ladder, gather_bonus_ladder, validate_skills
+from envs.economy.tax_schedule import TaxScheduleSettings
 from rlkit.config import ConfigError, EnvConfig
 
-TAX_MODELS = ("planner", "fixed", "us-federal", "free-market", "saez")
+TAX_MODELS = TaxScheduleSettings.TAX_MODELS + ("saez",)
 
 
 @dataclass(frozen=True)
-class GTBConfig(EnvConfig):
+class GTBConfig(TaxScheduleSettings, EnvConfig):
     """See the module docstring. ``build_payments`` / ``gather_bonus`` override the skill ladders
     (one value per skill rank); agents are randomly assigned to skill ranks (and their start
     tiles) at every reset when ``permute_agents``."""
+
+    TAX_MODELS = TAX_MODELS
 
     height: int = 25
     width: int = 25
@@ -51,16 +54,6 @@ class GTBConfig(EnvConfig):
     isoelastic_eta: float = 0.23
     swf: str = "coin_eq_times_productivity"
     mixing_weight_gini_vs_coin: float = 0.0
-    bracket_spacing: str = "us-federal"
-    cutoffs: tuple[float, ...] = ()
-    usd_scaling: float = 1000.0
-    n_brackets: int = 5
-    top_bracket_cutoff: float = 100.0
-    rate_min: float = 0.0
-    rate_max: float = 1.0
-    rate_disc: float = 0.05
-    tax_model: str = "planner"
-    fixed_rates: tuple[float, ...] = ()
     saez_elasticity: float = 0.5
     obs_radius: int = 5
     starting_coin: float = 0.0
@@ -92,18 +85,6 @@ class GTBConfig(EnvConfig):
             return b
         return gather_bonus_ladder(self.n_agents, self.skill_seed)
 
-    def rates_for(self, n_brackets: int) -> np.ndarray:
-        if self.tax_model == "us-federal":
-            if self.bracket_spacing != "us-federal":
-                raise ConfigError("tax_model 'us-federal' needs bracket_spacing 'us-federal'")
-            return np.asarray(taxes.US_FEDERAL_2018_RATES)
-        if self.tax_model == "fixed":
-            r = np.asarray(self.fixed_rates, np.float64)
-            r = np.full(n_brackets, r[0]) if r.size == 1 else r
-            taxes.validate_rates(r, n_brackets, "fixed_rates")
-            return r
-        return np.zeros(n_brackets)
-
     def validate(self) -> None:
         for name in ("n_agents", "episode_length", "period", "max_bid_ask", "max_num_orders",
                      "order_duration", "obs_radius"):
@@ -125,28 +106,20 @@ class GTBConfig(EnvConfig):
         welfare.validate_welfare(self.swf)
         if not 0 <= self.mixing_weight_gini_vs_coin <= 1:
             raise ConfigError(f"mixing_weight_gini_vs_coin must be in [0, 1], got {self.mixing_weight_gini_vs_coin}")
-        if self.tax_model not in TAX_MODELS:
-            raise ConfigError(f"unknown tax_model {self.tax_model!r}; allowed: {list(TAX_MODELS)}")
-        if self.tax_model == "fixed" and not self.fixed_rates:
-            raise ConfigError("tax_model 'fixed' needs fixed_rates (one rate, or one per bracket)")
-        cutoffs = taxes.bracket_cutoffs(self.bracket_spacing, self.usd_scaling, self.n_brackets,
-                                        self.top_bracket_cutoff, self.cutoffs)
-        taxes.rate_grid(self.rate_min, self.rate_max, self.rate_disc)
-        self.rates_for(cutoffs.size)
+        self.validate_tax_schedule()
 
     def make_params(self, key: Any = None) -> GTBParams:
         self.validate()
         lay = self.layout()
-        cutoffs = taxes.bracket_cutoffs(self.bracket_spacing, self.usd_scaling, self.n_brackets,
-                                        self.top_bracket_cutoff, self.cutoffs)
+        cutoffs = self.bracket_table()
         f64 = lambda x: jnp.asarray(x, jnp.float64)  # noqa: E731
         mode = {"planner": TAX_PLANNER, "saez": TAX_SAEZ}.get(self.tax_model, TAX_FIXED)
         return GTBParams(
             water=jnp.asarray(lay.water), wood_source=jnp.asarray(lay.wood_source),
             stone_source=jnp.asarray(lay.stone_source), starts=jnp.asarray(lay.starts, jnp.int32),
             build_payment=f64(self.payments()), gather_bonus=f64(self.bonuses()), cutoffs=f64(cutoffs),
-            rate_grid=f64(taxes.rate_grid(self.rate_min, self.rate_max, self.rate_disc)),
-            fixed_rates=f64(self.rates_for(cutoffs.size)), resource_regen_prob=f64(self.resource_regen_prob),
+            rate_grid=f64(self.rate_table()),
+            fixed_rates=f64(self.played_rates(cutoffs.size)), resource_regen_prob=f64(self.resource_regen_prob),
             build_labor=f64(self.build_labor), move_labor=f64(self.move_labor),
             collect_labor=f64(self.collect_labor), order_labor=f64(self.order_labor),
             energy_cost=f64(self.energy_cost), isoelastic_eta=f64(self.isoelastic_eta),
