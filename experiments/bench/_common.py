@@ -25,6 +25,14 @@ def timed(fn: Callable[[], Any], repeats: int = 1) -> tuple[float, Any]:
     return best, out
 
 
+def throughput_table(rows: list[tuple[str, float]], unit: str = "env steps/s") -> None:
+    """Print ``(implementation, rate)`` rows as an aligned table."""
+    width = max(len(name) for name, _ in rows) + 4
+    print(f"\n{'implementation':<{width}}{unit:>16}")
+    for name, rate in rows:
+        print(f"{name:<{width}}{rate:>16,.0f}")
+
+
 def result_line(name: str, ratios: dict[str, float], targets: dict[str, float], extra: dict | None = None) -> str:
     passed = all(ratios[k] >= v for k, v in targets.items())
     obj = {"bench": name, "ratios": {k: round(float(v), 3) for k, v in ratios.items()},

@@ -16,7 +16,7 @@ import numpy as np
 
 import rlkit  # noqa: F401  (float64)
 from envs.economy import OneStepEconomyConfig, taxes
-from experiments.bench._common import header, result_line, timed
+from experiments.bench._common import header, result_line, throughput_table, timed
 from experiments.bench._foundation import run_snippet
 
 TARGETS = {"vs_numpy": 1.0, "vs_foundation": 10.0}
@@ -189,9 +189,7 @@ def main(argv=None) -> int:
     if fdn is not None:
         rows.append(("Foundation one-step-economy (1 env)", fdn["steps_per_s"]))
         ratios["vs_foundation"] = (steps / t_jax) / fdn["steps_per_s"]
-    print(f"\n{'implementation':<40}{'env steps/s':>16}")
-    for name, sps in rows:
-        print(f"{name:<40}{sps:>16,.0f}")
+    throughput_table(rows)
     print(f"(batch {batch} economies x {episodes} episodes x 2 steps; 4 agents; US-2018 brackets)")
     targets = {k: v for k, v in TARGETS.items() if k in ratios}
     print(result_line("economy", ratios, targets))

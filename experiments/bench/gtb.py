@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from envs.economy.gtb import GTBConfig
-from experiments.bench._common import header, result_line, timed
+from experiments.bench._common import header, result_line, throughput_table, timed
 from experiments.bench._foundation import run_snippet
 
 TARGETS = {"vs_sequential": 10.0, "vs_foundation": 10.0}
@@ -134,9 +134,7 @@ def main(argv=None) -> int:
     if fdn is not None:
         rows.append(("Foundation GTB (1 env, 1 process)", fdn["steps_per_s"]))
         ratios["vs_foundation"] = batched_sps / fdn["steps_per_s"]
-    print(f"\n{'implementation':<44}{'env steps/s':>16}")
-    for name, sps in rows:
-        print(f"{name:<44}{sps:>16,.0f}")
+    throughput_table(rows)
     print(f"(4 agents, 25x25 Open-Quadrant, random allowed actions; one env step moves all 4 agents)")
     targets = {k: v for k, v in TARGETS.items() if k in ratios}
     print(result_line("gtb", ratios, targets))
