@@ -23,19 +23,26 @@ def l1_log_term(S: int, A: int, H: int, K: int, delta) -> jax.Array:
     return 2.0 * (S * jnp.log(2.0) + jnp.log(S * A * H * K / delta))
 
 
-def l1_bonus(n: jax.Array, span: jax.Array, log_term, scale=1.0) -> jax.Array:
+def inverse_sqrt_visits(n: jax.Array) -> jax.Array:
+    """``1 / sqrt(max(1, n))``, the visit-count factor of the l1 and Hoeffding bonuses
+    (:class:`rlkit.tabular.Counts` keeps it up to date as ``n_rsqrt``)."""
+    return 1.0 / jnp.sqrt(jnp.maximum(n, 1.0))
+
+
+def l1_bonus(n: jax.Array, span: jax.Array, log_term, scale=1.0, inv_sqrt_n=None) -> jax.Array:
     """``b = min(scale * span * sqrt(L / max(1, n)), span)``, valid uniformly over all value
-    vectors with range ``span`` (StepMix spec §2.2, step 1). ``n`` ``[H, S, A]``, ``span`` ``[H]``."""
+    vectors with range ``span`` (StepMix spec §2.2, step 1). ``n`` ``[H, S, A]``, ``span`` ``[H]``;
+    ``inv_sqrt_n`` (optional) is :func:`inverse_sqrt_visits` of ``n`` when already known."""
+    inv_sqrt_n = inverse_sqrt_visits(n) if inv_sqrt_n is None else inv_sqrt_n
     span = span[:, None, None]
-    return jnp.minimum(scale * span * jnp.sqrt(log_term / jnp.maximum(n, 1.0)), span)
+    return jnp.minimum(scale * span * jnp.sqrt(log_term) * inv_sqrt_n, span)
 
 
-def hoeffding_bonus(n: jax.Array, span: jax.Array, log_term, scale=1.0) -> jax.Array:
+def hoeffding_bonus(n: jax.Array, span: jax.Array, log_term, scale=1.0, inv_sqrt_n=None) -> jax.Array:
     """Hoeffding bonus ``scale * span * sqrt(L / (2 max(1, n)))`` for one fixed value vector
     (UCBVI-CH, Azar, Osband & Munos 2017, Alg. 3 up to its constant 7), capped at ``span``;
-    ``L = ln(S A H K / delta)``."""
-    span = span[:, None, None]
-    return jnp.minimum(scale * span * jnp.sqrt(log_term / (2.0 * jnp.maximum(n, 1.0))), span)
+    ``L = ln(S A H K / delta)``; ``inv_sqrt_n`` as in :func:`l1_bonus`."""
+    return l1_bonus(n, span, log_term / 2.0, scale, inv_sqrt_n)
 
 
 def bernstein_bonus(n: jax.Array, variance: jax.Array, span: jax.Array, log_term,

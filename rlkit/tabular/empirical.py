@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+from rlkit.tabular.bonuses import inverse_sqrt_visits
+
 
 @struct.dataclass
 class Counts:
@@ -16,11 +18,15 @@ class Counts:
     n_next: jax.Array    # [H, S, A, S] transitions
     r_sum: jax.Array     # [H, S, A] sum of observed rewards
     r_sq_sum: jax.Array  # [H, S, A] sum of squared rewards
+    # [H, S, A] 1 / sqrt(max(1, n)) kept up to date by add_transitions (the bonuses' factor: a
+    # division and a square root per (h, s, a) and episode were a third of a batched UCBVI
+    # iteration); None when the counts were built by hand (the bonuses then compute it)
+    n_rsqrt: jax.Array | None = None
 
 
 def zero_counts(H: int, S: int, A: int) -> Counts:
     z = jnp.zeros((H, S, A), jnp.float64)
-    return Counts(z, jnp.zeros((H, S, A, S), jnp.float64), z, z)
+    return Counts(z, jnp.zeros((H, S, A, S), jnp.float64), z, z, jnp.ones((H, S, A), jnp.float64))
 
 
 def add_transitions(counts: Counts, h, s, a, r, s_next, weight=1.0) -> Counts:
@@ -31,11 +37,16 @@ def add_transitions(counts: Counts, h, s, a, r, s_next, weight=1.0) -> Counts:
     h, s, a, s_next = (jnp.ravel(x).astype(jnp.int32) for x in (h, s, a, s_next))
     r = jnp.ravel(jnp.asarray(r, jnp.float64))
     w = jnp.broadcast_to(jnp.asarray(weight, jnp.float64), jnp.shape(jnp.asarray(r))).ravel()
+    n = counts.n.at[h, s, a].add(w)
+    n_rsqrt = counts.n_rsqrt
+    if n_rsqrt is not None:  # refresh the visited entries only
+        n_rsqrt = n_rsqrt.at[h, s, a].set(inverse_sqrt_visits(n[h, s, a]))
     return Counts(
-        n=counts.n.at[h, s, a].add(w),
+        n=n,
         n_next=counts.n_next.at[h, s, a, s_next].add(w),
         r_sum=counts.r_sum.at[h, s, a].add(w * r),
         r_sq_sum=counts.r_sq_sum.at[h, s, a].add(w * r * r),
+        n_rsqrt=n_rsqrt,
     )
 
 

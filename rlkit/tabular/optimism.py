@@ -13,7 +13,7 @@ import jax.numpy as jnp
 
 from rlkit.tabular import bonuses
 from rlkit.tabular.empirical import Counts, empirical_kernel, empirical_rewards, next_value_variance
-from rlkit.tabular.planning import Values, greedy_actions, optimistic_values
+from rlkit.tabular.planning import Values, count_expectation, greedy_actions, optimistic_values
 
 BONUS_KINDS = ("l1", "hoeffding", "bernstein")
 
@@ -42,9 +42,9 @@ def transition_bonus(kind: str, counts: Counts, P_hat: jax.Array, V_next: jax.Ar
     span = bonuses.steps_left_span(H)
     L = log_term(kind, S, A, H, episodes, delta)
     if kind == "l1":
-        return bonuses.l1_bonus(counts.n, span, L, scale)
+        return bonuses.l1_bonus(counts.n, span, L, scale, counts.n_rsqrt)
     if kind == "hoeffding":
-        return bonuses.hoeffding_bonus(counts.n, span, L, scale)
+        return bonuses.hoeffding_bonus(counts.n, span, L, scale, counts.n_rsqrt)
     if kind == "bernstein":
         variance = next_value_variance(P_hat, V_next)
         return bonuses.bernstein_bonus(counts.n, variance, span, L, scale)
@@ -74,5 +74,5 @@ def optimistic_plan(counts: Counts, known_rewards: jax.Array | None, episodes, d
         bonus = transition_bonus(kind, counts, P_hat, pilot.V[1:], episodes, delta, scale) + extra
     else:
         bonus = transition_bonus(kind, counts, P_hat, None, episodes, delta, scale) + extra
-    values = optimistic_values(P_hat, rewards, bonus)
+    values = optimistic_values((counts.n_next, counts.n), rewards, bonus, count_expectation)
     return OptimisticPlan(P_hat, rewards, bonus, values, greedy_actions(values.Q))

@@ -20,7 +20,7 @@ from agents.cascading.statistics import ItemStats, zero_item_stats
 from envs.cascading import random_cascading_model_np
 from rlkit.cascading import cascading_value_iteration
 from rlkit.config import ConfigError, apply_overrides
-from rlkit.tabular import Counts
+from rlkit.tabular import Counts, inverse_sqrt_visits
 from theory_checks.cascading_bpi import check_bpi
 from theory_checks.cascading_oracle import check_planning_consistency, check_reductions
 from theory_checks.cascading_regret import (SCALE, check_bandit_regret, check_beats_adaptvi,
@@ -94,7 +94,7 @@ def _stats_from_model(model, n: float) -> ItemStats:
     n_p = jnp.concatenate([clicks, jnp.full((S, 1), n)], axis=1)
     counts = Counts(n=n_p[None], n_next=(n_p[..., None] * model.P)[None],
                     r_sum=(jnp.concatenate([model.r, jnp.zeros((S, 1))], 1) * n_p)[None],
-                    r_sq_sum=jnp.zeros((1, S, N + 1)))
+                    r_sq_sum=jnp.zeros((1, S, N + 1)), n_rsqrt=inverse_sqrt_visits(n_p[None]))
     return _strong(ItemStats(examined, clicks, counts))
 
 

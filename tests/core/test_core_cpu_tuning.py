@@ -51,3 +51,20 @@ def test_in_process_draws_use_the_unrolled_lowering():
 
 def test_xla_flag_is_set():
     assert "--xla_cpu_enable_concurrency_optimized_scheduler=false" in os.environ.get("XLA_FLAGS", "")
+
+
+def _devices(value: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "RLKIT_CPU_DEVICES")}
+    if value is not None:
+        env["RLKIT_CPU_DEVICES"] = value
+    return subprocess.run([sys.executable, "-c", "import rlkit, jax; print(len(jax.devices()))"],
+                          capture_output=True, text=True, env=env)
+
+
+def test_one_cpu_device_per_core_unless_told_otherwise():
+    from rlkit.cpu_tuning import usable_cores
+    assert int(_devices(None).stdout.split()[-1]) == usable_cores()
+    assert int(_devices("3").stdout.split()[-1]) == 3
+    assert int(_devices("1").stdout.split()[-1]) == 1
+    bad = _devices("two")
+    assert bad.returncode != 0 and "RLKIT_CPU_DEVICES must be a positive integer" in bad.stderr

@@ -91,6 +91,28 @@ def test_bonuses_shrink_with_counts_and_cap_at_span():
     np.testing.assert_allclose(b[3], 2.0 * np.sqrt(float(L) / 10_000.0))
 
 
+def test_counts_keep_the_bonus_factor_in_step_with_visits():
+    """``Counts.n_rsqrt`` (refreshed only at visited entries) equals 1/sqrt(max(1, n)) after
+    batches with repeated and masked transitions; a stale cache (negative control) does not."""
+    rng = np.random.default_rng(0)
+    H, S, A = 3, 4, 2
+    counts = tabular.zero_counts(H, S, A)
+    for _ in range(5):
+        h, s, a, s2 = (jnp.asarray(rng.integers(0, m, 40)) for m in (H, S, A, S))
+        w = jnp.asarray(rng.integers(0, 2, 40), jnp.float64)
+        stale = counts.n_rsqrt
+        counts = tabular.add_transitions(counts, h, s, a, jnp.ones(40), s2, w)
+    np.testing.assert_array_equal(np.asarray(counts.n_rsqrt),
+                                  np.asarray(tabular.inverse_sqrt_visits(counts.n)))
+    assert not np.array_equal(np.asarray(stale), np.asarray(tabular.inverse_sqrt_visits(counts.n)))
+    L = tabular.l1_log_term(S, A, H, 100, 0.05)
+    span = tabular.steps_left_span(H)
+    np.testing.assert_allclose(np.asarray(tabular.l1_bonus(counts.n, span, L, 0.7, counts.n_rsqrt)),
+                               np.minimum(0.7 * np.asarray(span)[:, None, None]
+                                          * np.sqrt(float(L) / np.maximum(np.asarray(counts.n), 1)),
+                                          np.asarray(span)[:, None, None]), rtol=1e-14)
+
+
 def test_river_swim_and_combination_lock_values():
     lock = tabular.combination_lock(4, 3, combination=[2, 0, 1, 1])
     assert float(lock.optimal_value()) == 1.0
