@@ -1,5 +1,6 @@
 """Categorical distributions over logits, with optional action masks (kept in-house: the
-frameworks spec §6 advises against depending on distrax)."""
+frameworks spec §6 advises against depending on distrax), and inverse-CDF sampling from
+cumulative tables (tabular envs and policies, demand models)."""
 from __future__ import annotations
 
 import jax
@@ -28,3 +29,15 @@ def entropy(logits: jax.Array) -> jax.Array:
 
 def sample(key: jax.Array, logits: jax.Array) -> jax.Array:
     return jax.random.categorical(key, logits, axis=-1).astype(jnp.int32)
+
+
+def inverse_cdf(u: jax.Array, cdf: jax.Array) -> jax.Array:
+    """Inverse-CDF index: the ``j`` with ``cdf[j-1] <= u < cdf[j]`` along the last axis of
+    ``cdf`` (``u`` broadcasts against ``cdf[..., 0]``); int32.
+
+    ``u`` goes through an optimisation barrier: fused into the compare-and-count, XLA:CPU
+    recomputed the random bits behind ``u`` for every entry of the row (S times per draw); the
+    barrier makes it compute them once. The values are unchanged.
+    """
+    u = jax.lax.optimization_barrier(u)
+    return jnp.minimum(jnp.sum(u[..., None] >= cdf, axis=-1, dtype=jnp.int32), cdf.shape[-1] - 1)

@@ -23,6 +23,7 @@ import numpy as np
 from flax import struct
 
 from rlkit.config import ConfigError
+from rlkit.distributions import inverse_cdf
 
 # Relative hourly taxi demand, hour 0 .. 23 ([design]: a typical weekday shape, evening peak).
 NYC_HOURLY_PROFILE: tuple[float, ...] = (
@@ -134,11 +135,6 @@ def poisson_cdf_table(rates: np.ndarray, tail: float = 1e-12) -> np.ndarray:
     cdf = poisson.cdf(np.arange(n)[None, :], rates[:, None])
     cdf[:, -1] = 1.0
     return cdf
-
-
-def inverse_cdf(u: jax.Array, cdf: jax.Array) -> jax.Array:
-    """Index ``i`` with ``cdf[i-1] <= u < cdf[i]`` (rows of ``cdf`` broadcast against ``u``)."""
-    return jnp.minimum(jnp.sum(u[..., None] >= cdf, axis=-1), cdf.shape[-1] - 1).astype(jnp.int32)
 
 
 def poisson_arrivals(key: jax.Array, demand: Demand, minute: jax.Array, max_arrivals: int

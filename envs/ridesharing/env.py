@@ -39,6 +39,7 @@ from envs.ridesharing.demand import Demand
 from envs.ridesharing.fleet import Fleet, advance_minute, assign_orders, empty_fleet
 from rlkit import spaces
 from rlkit.config import ConfigError
+from rlkit.distributions import inverse_cdf
 from rlkit.env import Env, EnvSpec
 
 PAPER_REWARD_WEIGHTS = (3.0, 1.0, 3.0, 1.0, 3.0, 5.0)   # beta_0..beta_5 (spec §1.4)
@@ -187,7 +188,7 @@ class RideshareEnv(Env):
     def reset_env(self, key, params: RideshareParams):
         k_start, k_arr = jax.random.split(key)
         u = jax.random.uniform(k_start, (self.n_vehicles + 1,))
-        zones = demand_lib.inverse_cdf(u[1:], params.start_cdf)
+        zones = inverse_cdf(u[1:], params.start_cdf)
         fleet = empty_fleet(zones, params.capacity, self.max_capacity)
         no = self.max_orders
         zeros = jnp.zeros(no, jnp.int32)

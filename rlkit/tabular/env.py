@@ -13,6 +13,7 @@ from flax import struct
 
 from rlkit import spaces
 from rlkit.env import Env, EnvSpec
+from rlkit.distributions import inverse_cdf
 from rlkit.tabular.model import TabularModel, cumulative, sample_cdf
 from rlkit.tree import tree_where
 
@@ -59,7 +60,7 @@ class TabularMDP(Env):
         """Next state by inverse CDF of the uniform ``u``; reward ``r[h, s, a]``."""
         model = params.model
         row = params.P_cdf[0 if model.stationary else state.h, state.s, action]
-        s_next = jnp.minimum(jnp.sum(u >= row, dtype=jnp.int32), model.S - 1)
+        s_next = inverse_cdf(u, row)
         h_next = state.h + 1
         new_state = TabularState(s_next, h_next)
         return jnp.stack([h_next, s_next]), new_state, model.r[state.h, state.s, action], h_next >= model.H
@@ -75,7 +76,7 @@ class TabularMDP(Env):
         params = self.default_params() if params is None else params
         u = jax.random.uniform(key, (2,), jnp.float32)
         obs, new_state, reward, terminated = self._transition(u[0], state, action, params)
-        s0 = jnp.minimum(jnp.sum(u[1] >= params.mu_cdf, dtype=jnp.int32), params.model.S - 1)
+        s0 = inverse_cdf(u[1], params.mu_cdf)
         reset_state = TabularState(s0, jnp.int32(0))
         reset_obs = jnp.stack([reset_state.h, reset_state.s])
         truncated = jnp.asarray(False)

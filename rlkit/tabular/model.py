@@ -13,6 +13,7 @@ import numpy as np
 from flax import struct
 
 from rlkit.config import ConfigError
+from rlkit.distributions import inverse_cdf
 
 
 @struct.dataclass
@@ -99,5 +100,4 @@ def sample_cdf(key: jax.Array, cdf_row: jax.Array) -> jax.Array:
     Zero-probability entries are never drawn; far cheaper than ``jax.random.categorical`` on
     logits (DESIGN.md).
     """
-    u = jax.random.uniform(key, (), cdf_row.dtype)
-    return jnp.minimum(jnp.sum(u >= cdf_row), cdf_row.shape[-1] - 1).astype(jnp.int32)
+    return inverse_cdf(jax.random.uniform(key, (), cdf_row.dtype), cdf_row)

@@ -11,6 +11,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from rlkit.distributions import inverse_cdf
 from rlkit.tabular.model import TabularModel, cumulative
 
 
@@ -24,10 +25,6 @@ class Episodes(NamedTuple):
         return self.rewards.sum(-1)
 
 
-def _inverse_cdf(u: jax.Array, rows: jax.Array) -> jax.Array:
-    return jnp.minimum(jnp.sum(u[:, None] >= rows, axis=-1, dtype=jnp.int32), rows.shape[-1] - 1)
-
-
 def sample_episodes(key: jax.Array, model: TabularModel, pi: jax.Array, num_episodes: int) -> Episodes:
     """``num_episodes`` episodes of policy ``pi[H, S, A]`` from ``model`` (jittable; the episode
     count is static)."""
@@ -35,15 +32,15 @@ def sample_episodes(key: jax.Array, model: TabularModel, pi: jax.Array, num_epis
     P_cdf = cumulative(model.P).astype(jnp.float32)
     pi_cdf = cumulative(jnp.asarray(pi)).astype(jnp.float32)
     k0, key = jax.random.split(key)
-    s0 = _inverse_cdf(jax.random.uniform(k0, (num_episodes,), jnp.float32),
+    s0 = inverse_cdf(jax.random.uniform(k0, (num_episodes,), jnp.float32),
                       jnp.broadcast_to(cumulative(model.mu).astype(jnp.float32), (num_episodes, model.S)))
 
     def step(s, xs):
         h, k = xs
         u = jax.random.uniform(k, (num_episodes, 2), jnp.float32)
-        a = _inverse_cdf(u[:, 0], pi_cdf[h, s])
+        a = inverse_cdf(u[:, 0], pi_cdf[h, s])
         row = P_cdf[0, s, a] if model.stationary else P_cdf[h, s, a]
-        s_next = _inverse_cdf(u[:, 1], row)
+        s_next = inverse_cdf(u[:, 1], row)
         return s_next, (s_next, a, model.r[h, s, a])
 
     _, (states, actions, rewards) = jax.lax.scan(step, s0, (jnp.arange(H), jax.random.split(key, H)))
