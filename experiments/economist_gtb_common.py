@@ -121,8 +121,11 @@ def plots(res, order: list[str], out: Path, episodes_per_iteration: float) -> li
     return paths
 
 
-def main(cfg: ExperimentConfig, overrides=None, resume=None, quiet: bool = False) -> int:
-    """Train, tabulate, plot; writes ``runs/<name>/<time>/{table.md, summary.json, *.png}``."""
+def main(cfg: ExperimentConfig, overrides=None, resume=None, quiet: bool = False) -> dict[str, float]:
+    """Train, tabulate, plot; writes ``runs/<name>/<time>/{table.md, summary.json, *.png}``.
+
+    Returns the learned planner's (AI Economist's) table metrics, the run's summary for sweeps
+    (``eq_times_productivity``, ``equality``, ...)."""
     del resume
     start = time.time()
     res, order = run_policies(cfg)
@@ -140,4 +143,5 @@ def main(cfg: ExperimentConfig, overrides=None, resume=None, quiet: bool = False
     if not quiet:
         print(text)
         print(f"run folder: {out}  ({time.time() - start:.0f} s)")
-    return 0
+    planner = next(r for r in rows if r["policy"] == "AI Economist")
+    return {name: planner[name] for name in TABLE_METRICS}

@@ -9,6 +9,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from rlkit.config import ConfigError, parse_assignments
@@ -90,7 +91,14 @@ def cmd_run(args) -> int:
         print(dumps(cfg))
         return 0
     if experiment.main is not None:
-        return int(experiment.main(cfg, overrides=overrides, resume=resume, quiet=args.quiet) or 0)
+        # a driver returns an exit code, or the run's summary (logged to a wandb agent's run)
+        result = experiment.main(cfg, overrides=overrides, resume=resume, quiet=args.quiet)
+        if wandb_run is not None:
+            if isinstance(result, Mapping):
+                wandb_run.log(dict(result))
+                wandb_run.summary.update(dict(result))
+            wandb_run.finish()
+        return 0 if isinstance(result, Mapping) else int(result or 0)
     rlkit.run(cfg, overrides=overrides, report=None if wandb_run else experiment.report,
               resume=resume, quiet=args.quiet, experiment=name, wandb_run=wandb_run)
     return 0

@@ -3,7 +3,9 @@
 Local executor (``rlkit sweep FILE``): wandb's open-source engine (the ``sweeps`` package, pinned
 to 0.2.0) proposes trials (grid, random, bayes) and stops them early (hyperband). Trials whose
 swept parameters are all leaf hyper-parameters of the experiment's main agent are trained as one
-vmapped batch (one compile for the whole batch); each trial is logged as its own wandb run
+vmapped batch (one compile for the whole batch); experiments with their own driver (no
+standard ``TrainConfig``, e.g. the two-phase Gather-Trade-Build run) run one trial at a time
+through it (:func:`run_driver_trials`); each trial is logged as its own wandb run
 (offline by default) grouped under the sweep. The sweep's state (trials proposed, finished,
 stopped, their metrics) lives in ``<sweep folder>/state.json``: running the same command again
 continues without repeating finished trials or losing proposed ones.
@@ -32,6 +34,7 @@ from rlkit.batch import BatchedTrainer, chunk_lengths
 from rlkit.config import ConfigError, ExperimentConfig
 from rlkit.logger import Logger
 from rlkit.runner import log_rows, summarize
+from rlkit.trainer import TrainConfig
 
 SWEEP_KEYS = ("method", "parameters", "metric", "early_terminate", "program", "command", "name",
               "description", "project", "entity", "run_cap", "controller", "job", "image_uri")
@@ -252,40 +255,83 @@ def run_group(trials: list[Trial], cfgs: list[ExperimentConfig], state: SweepSta
         else:
             t.state = "finished"
         t.summary = summarize(m)
-        if metric is not None:
-            _metric_value(t.summary, metric)
-        trial_dir = sweep_dir / "trials" / t.id
-        trial_dir.mkdir(parents=True, exist_ok=True)
-        (trial_dir / "config.json").write_text(config_lib.dumps(cfg))
-        np.savez(trial_dir / "metrics.npz", **m)
-        (trial_dir / "summary.json").write_text(json.dumps(t.summary, indent=1))
-        t.run_dir = str(trial_dir)
-        logger = Logger(trial_dir, f"{state.sweep.get('name', sweep_dir.name)}/{t.id}",
-                        {**config_lib.flatten(cfg), **t.params}, wandb_mode=cfg.run.wandb_mode,
-                        project=cfg.run.wandb_project, group=state.sweep.get("name", sweep_dir.name),
-                        job_type="sweep-trial")
-        for step, row in log_rows(m, 0, m[next(iter(m))].shape[1]):
+        _record_trial(t, cfg, m, state, sweep_dir, quiet)
+
+
+def _record_trial(t: Trial, cfg: ExperimentConfig, metrics: Mapping[str, np.ndarray] | None,
+                  state: SweepState, sweep_dir: Path, quiet: bool) -> None:
+    """Write a finished trial's folder (config, metrics, summary) and its wandb run."""
+    metric = state.sweep.get("metric", {}).get("name")
+    if metric is not None:
+        _metric_value(t.summary, metric)
+    trial_dir = sweep_dir / "trials" / t.id
+    trial_dir.mkdir(parents=True, exist_ok=True)
+    (trial_dir / "config.json").write_text(config_lib.dumps(cfg))
+    if metrics is not None:
+        np.savez(trial_dir / "metrics.npz", **metrics)
+    (trial_dir / "summary.json").write_text(json.dumps(t.summary, indent=1))
+    t.run_dir = str(trial_dir)
+    logger = Logger(trial_dir, f"{state.sweep.get('name', sweep_dir.name)}/{t.id}",
+                    {**config_lib.flatten(cfg), **t.params}, wandb_mode=cfg.run.wandb_mode,
+                    project=cfg.run.wandb_project, group=state.sweep.get("name", sweep_dir.name),
+                    job_type="sweep-trial")
+    if metrics is not None:
+        for step, row in log_rows(metrics, 0, metrics[next(iter(metrics))].shape[1]):
             logger.log(row, step)
-        logger.finish(t.summary)
-        if not quiet:
-            shown = f"{metric}={t.summary.get(metric, float('nan')):.4g}" if metric else ""
-            print(f"  {t.id} {t.state:8s} {shown}  {t.params}")
+    logger.finish(t.summary)
+    if not quiet:
+        shown = f"{metric}={t.summary.get(metric, float('nan')):.4g}" if metric else ""
+        print(f"  {t.id} {t.state:8s} {shown}  {t.params}")
+
+
+def needs_driver(cfg: ExperimentConfig) -> bool:
+    """Whether an experiment's runs go through its own driver (``main``) rather than the standard
+    trainer: its ``train`` section is not a :class:`rlkit.TrainConfig` (e.g. the two-phase
+    Gather-Trade-Build curriculum)."""
+    return not isinstance(cfg.train, TrainConfig)
+
+
+def run_driver_trials(trials: list[Trial], cfgs: list[ExperimentConfig], driver, state: SweepState,
+                      sweep_dir: Path, quiet: bool = True, saved=None) -> None:
+    """Run trials one by one through an experiment's driver ``main(cfg, overrides, quiet=...)``,
+    which returns the run's flat summary (no vmapped batch, no early termination: a driver run
+    is one call). Each run writes its own folder inside the trial's folder; ``saved()`` is
+    called after each trial (the sweep saves its state, so an interruption loses one run)."""
+    for t, cfg in zip(trials, cfgs):
+        trial_dir = sweep_dir / "trials" / t.id
+        cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, out_dir=str(trial_dir)))
+        summary = driver(cfg, overrides=dict(t.params), quiet=True)
+        if not isinstance(summary, Mapping):
+            raise ConfigError(f"experiment {state.experiment!r} drives its own runs, and its main() "
+                              f"returned {type(summary).__name__}, not a summary mapping; a sweep "
+                              "needs the metrics of each run")
+        t.summary = {k: float(v) for k, v in summary.items()}
+        t.state = "finished"
+        _record_trial(t, cfg, None, state, sweep_dir, quiet)
+        if saved is not None:
+            saved()
 
 
 def run_sweep(sweep: dict, sweep_dir: str | Path, count: int | None = None, batch: int = 8,
               seed: int = 0, overrides: Mapping[str, Any] | None = None, quiet: bool = False,
-              base_config: ExperimentConfig | None = None) -> SweepState:
+              base_config: ExperimentConfig | None = None, driver=None) -> SweepState:
     """Run (or continue) a sweep in ``sweep_dir``; returns its state with every trial.
 
-    ``base_config`` replaces the registered experiment's config (the Python API and tests).
+    ``base_config`` replaces the registered experiment's config (the Python API and tests);
+    ``driver`` the experiment's ``main`` (used when :func:`needs_driver`).
     """
     sweep = validate_sweep(sweep)
     name = experiment_name(sweep)
     if base_config is None:
         from rlkit.registry import get_experiment
-        base_config = get_experiment(name).config()
+        experiment = get_experiment(name)
+        base_config = experiment.config()
+        driver = driver or experiment.main
     base = config_lib.apply_overrides(base_config, dict(overrides or {}))
     check_parameters(sweep, base)
+    if needs_driver(base) and driver is None:
+        raise ConfigError(f"experiment {name!r} has no standard TrainConfig and no main() driver "
+                          "to run its trials")
     sweep_dir = Path(sweep_dir)
     sweep_dir.mkdir(parents=True, exist_ok=True)
     state_path = sweep_dir / "state.json"
@@ -313,7 +359,11 @@ def run_sweep(sweep: dict, sweep_dir: str | Path, count: int | None = None, batc
         if not quiet:
             print(f"sweep {sweep_dir.name}: training {len(pending)} trial(s) ({done} done)")
         for trials, cfgs in group_trials(base, pending):
-            run_group(trials, cfgs, state, sweep_dir, quiet)
+            if needs_driver(base):
+                run_driver_trials(trials, cfgs, driver, state, sweep_dir, quiet,
+                                  saved=lambda: state.save(state_path))
+            else:
+                run_group(trials, cfgs, state, sweep_dir, quiet)
             state.save(state_path)
     write_results(state, sweep_dir, quiet)
     if not quiet:

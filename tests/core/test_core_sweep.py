@@ -204,3 +204,103 @@ def test_wandb_style_config_becomes_dotted_overrides(monkeypatch, tmp_path):
     cfg = seen["cfg"]
     assert cfg.agent.bonus_scale == 0.25 and cfg.train.num_iterations == 6 and cfg.run.seeds == 2
     assert cfg.run.out_dir == str(tmp_path) and isinstance(seen["wandb_run"], FakeRun)
+
+
+# ------------------------------------------------------------------------------------------------
+# experiments with their own driver (no standard TrainConfig): trials one by one through main()
+# ------------------------------------------------------------------------------------------------
+def gtb_base(tmp_path) -> ExperimentConfig:
+    from experiments.economist_gtb import build
+    cfg = build(phase1=2, phase2=2, seeds=2, chunk=1)
+    return rlkit.apply_overrides(cfg, {"run.out_dir": str(tmp_path), "run.wandb_mode": "disabled"})
+
+
+GTB_SWEEP = {"method": "grid", "metric": {"name": "eq_times_productivity", "goal": "maximize"},
+             "command": ["${env}", "rlkit", "run", "economist_gtb", "${args_no_hyphens}"],
+             "parameters": {"agent.planner_lr": {"values": [0.0003, 0.001, 0.003]},
+                            "agent.planner_ent_end": {"values": [0.05, 0.125]}}}
+
+
+def fake_gtb_driver(calls, fail_at=None):
+    """Stands in for the GTB main(): a known objective of the two swept fields (read from the
+    config it is given, as the real driver trains from it), peak at lr = 1e-3, ent_end = 0.05."""
+    def driver(cfg, overrides=None, quiet=False):
+        calls.append(dict(overrides))
+        if fail_at is not None and len(calls) == fail_at:
+            raise KeyboardInterrupt
+        assert "trials" in cfg.run.out_dir                        # each run writes inside its trial
+        lr, ent = cfg.agent.planner_lr, cfg.agent.planner_ent_end
+        return {"eq_times_productivity": -(np.log10(lr) + 3) ** 2 - ent, "equality": 0.5}
+    return driver
+
+
+def test_driver_experiments_sweep_one_trial_at_a_time(tmp_path):
+    base = gtb_base(tmp_path)
+    assert sweep_lib.needs_driver(base) and not sweep_lib.needs_driver(probe_config(tmp_path))
+    calls = []
+    state = sweep_lib.run_sweep(GTB_SWEEP, tmp_path / "gtb", batch=4, base_config=base,
+                                driver=fake_gtb_driver(calls), quiet=True)
+    assert len(calls) == 6 and all(len(c) == 2 for c in calls)            # one call per grid point
+    points = sorted((t.params["agent.planner_lr"], t.params["agent.planner_ent_end"]) for t in state.trials)
+    assert points == sorted((lr, e) for lr in (0.0003, 0.001, 0.003) for e in (0.05, 0.125))
+    best = max(state.trials, key=lambda t: t.summary["eq_times_productivity"])
+    assert best.params == {"agent.planner_lr": 0.001, "agent.planner_ent_end": 0.05}
+    assert all(t.state == "finished" and (tmp_path / "gtb" / "trials" / t.id / "summary.json").exists()
+               for t in state.trials)
+    assert (tmp_path / "gtb" / "results.json").exists()
+
+
+def test_killed_driver_sweep_restarts_without_repeating_trials(tmp_path):
+    base = gtb_base(tmp_path)
+    calls = []
+    with pytest.raises(KeyboardInterrupt):
+        sweep_lib.run_sweep(GTB_SWEEP, tmp_path / "k", batch=6, base_config=base,
+                            driver=fake_gtb_driver(calls, fail_at=4), quiet=True)
+    done = {t.id for t in sweep_lib.SweepState.load(tmp_path / "k" / "state.json").trials if t.state == "finished"}
+    assert len(done) == 3
+    again = []
+    state = sweep_lib.run_sweep(GTB_SWEEP, tmp_path / "k", batch=6, base_config=base,
+                                driver=fake_gtb_driver(again), quiet=True)
+    assert len(again) == 3 and len(state.trials) == 6 and all(t.state == "finished" for t in state.trials)
+
+
+def test_driver_must_return_the_summary(tmp_path):
+    with pytest.raises(ConfigError, match="returned int, not a summary mapping"):
+        sweep_lib.run_sweep(GTB_SWEEP, tmp_path / "bad", batch=2, base_config=gtb_base(tmp_path),
+                            driver=lambda cfg, overrides=None, quiet=False: 0, quiet=True)
+
+
+def test_wandb_agent_run_of_a_driver_experiment_logs_its_summary(monkeypatch, tmp_path):
+    """`wandb agent` launching `rlkit run economist_gtb`: wandb.config reaches the driver's config
+    and the summary the driver returns is logged to the agent's run (the sweep's metric)."""
+    class FakeRun:
+        config = {"agent.planner_lr": 0.003}
+        id = "fake"
+
+        def __init__(self):
+            self.summary, self.logged, self.finished = {}, [], False
+
+        def log(self, row, step=None):
+            self.logged.append(row)
+
+        def finish(self):
+            self.finished = True
+
+    import wandb
+
+    import experiments.economist_gtb as gtb_module
+    run = FakeRun()
+    seen = {}
+    monkeypatch.setenv("WANDB_SWEEP_ID", "abc123")
+    monkeypatch.setattr(wandb, "init", lambda *a, **k: run)
+
+    def driver(cfg, overrides=None, resume=None, quiet=False):
+        seen["lr"] = cfg.agent.planner_lr
+        return {"eq_times_productivity": 1.5}
+
+    monkeypatch.setattr(gtb_module, "main", driver)
+    from rlkit.cli import main
+    assert main(["run", "economist_gtb", f"run.out_dir={tmp_path}"]) == 0
+    assert seen["lr"] == 0.003
+    assert run.summary == {"eq_times_productivity": 1.5} and run.logged == [{"eq_times_productivity": 1.5}]
+    assert run.finished
