@@ -3,9 +3,11 @@
 Importing rlkit enables JAX's float64 mode: exact quantities (planning values, pseudo-regret,
 constraint thresholds, oracles) are float64; networks declare float32 explicitly.
 
-On the CPU backend it also sets two things for speed and robustness, each with an opt-out
-(:mod:`rlkit.cpu_tuning`): XLA:CPU's concurrency-optimised scheduler is turned off (long PPO
-programs hung with it; ``RLKIT_KEEP_XLA_FLAGS=1``), and JAX's threefry hash is lowered with its
+On the CPU backend it also sets three things for speed and robustness, each with an opt-out
+(:mod:`rlkit.cpu_tuning`): one XLA CPU device per usable core, so that batches of seeds and
+trials are sharded over the cores (``RLKIT_CPU_DEVICES=1`` keeps one); XLA:CPU's
+concurrency-optimised scheduler turned off (long PPO programs hung with it;
+``RLKIT_KEEP_XLA_FLAGS=1`` leaves ``XLA_FLAGS`` alone); and JAX's threefry hash lowered with its
 rounds unrolled, as on GPU (same bits, about 5x faster per-env draws;
 ``RLKIT_ROLLED_THREEFRY=1``).
 """
