@@ -58,8 +58,8 @@ def conservative_params(model: TabularModel, baseline: jax.Array) -> Conservativ
     """Params of :class:`ConservativeMDP`: the sampling tables, the baseline and ``V^b``."""
     base = tabular_params(model)
     baseline = jnp.asarray(baseline, jnp.float64)
-    return ConservativeParams(base.model, base.P_cdf, base.mu_cdf, baseline,
-                              policy_value(model, baseline))
+    return ConservativeParams(base.model, base.P_cdf, base.mu_cdf, start_state=base.start_state,
+                              baseline=baseline, baseline_value=policy_value(model, baseline))
 
 
 def paper_random_mdp(key: jax.Array, S: int, A: int, H: int) -> TabularModel:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
 from rlkit import spaces
@@ -23,6 +24,8 @@ class TabularParams:
     model: TabularModel
     P_cdf: jax.Array   # [Hp, S, A, S] float32 cumulative rows
     mu_cdf: jax.Array  # [S]
+    # the start state when mu is a known point mass (static: resets then draw nothing), else None
+    start_state: int | None = struct.field(pytree_node=False, default=None)
 
 
 @struct.dataclass
@@ -31,10 +34,21 @@ class TabularState:
     h: jax.Array
 
 
+def point_mass_state(mu) -> int | None:
+    """The state of a concrete point-mass distribution ``mu``; ``None`` when ``mu`` has more than
+    one state in its support or is traced (e.g. instances generated under ``vmap``)."""
+    try:
+        mu = np.asarray(mu)
+    except jax.errors.TracerArrayConversionError:
+        return None
+    support = np.flatnonzero(mu)
+    return int(support[0]) if support.size == 1 else None
+
+
 def tabular_params(model: TabularModel) -> TabularParams:
     """Params of :class:`TabularMDP` for a model (precomputes the sampling tables)."""
     return TabularParams(model, cumulative(model.P).astype(jnp.float32),
-                         cumulative(model.mu).astype(jnp.float32))
+                         cumulative(model.mu).astype(jnp.float32), point_mass_state(model.mu))
 
 
 class TabularMDP(Env):
@@ -76,7 +90,9 @@ class TabularMDP(Env):
         params = self.default_params() if params is None else params
         u = jax.random.uniform(key, (2,), jnp.float32)
         obs, new_state, reward, terminated = self._transition(u[0], state, action, params)
-        s0 = inverse_cdf(u[1], params.mu_cdf)
+        # with a point-mass start the draw is dropped (the same state inverse_cdf would give)
+        s0 = (inverse_cdf(u[1], params.mu_cdf) if params.start_state is None
+              else jnp.int32(params.start_state))
         reset_state = TabularState(s0, jnp.int32(0))
         reset_obs = jnp.stack([reset_state.h, reset_state.s])
         truncated = jnp.asarray(False)

@@ -186,3 +186,31 @@ def test_sample_episodes_matches_exact_value_and_visits_only_reachable_states():
     # empirical first-step action frequencies follow pi[0, 0]
     freq = np.bincount(np.asarray(ep.actions[:, 0]), minlength=3) / 100_000
     np.testing.assert_allclose(freq, np.asarray(pi[0, 0]), atol=0.01)
+
+
+def test_point_mass_start_skips_the_reset_draw_with_the_same_states():
+    """A concrete point-mass ``mu`` is recorded statically and resets draw nothing; the env then
+    steps exactly as with the draw (the inverse CDF of a point mass is that state), and traced or
+    spread-out ``mu`` keep the draw."""
+    model = tabular.random_mdp(jax.random.PRNGKey(0), 4, 3, 3)
+    params = tabular.tabular_params(model)
+    assert params.start_state == int(np.argmax(np.asarray(model.mu)))
+    drawn = params.replace(start_state=None)
+    env = tabular.TabularMDP(model)
+    step = jax.jit(env.step)
+    keys = jax.random.split(jax.random.PRNGKey(1), 50)
+    runs = []
+    for p in (params, drawn):
+        st, obs_seen = tabular.TabularState(jnp.int32(1), jnp.int32(0)), []
+        for k in keys:
+            obs, st, r, term, trunc, info = step(k, st, jnp.int32(1), p)
+            obs_seen.append(np.asarray(obs))
+        runs.append(np.stack(obs_seen))
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert np.sum(runs[0][:, 0] == 0) > 10                      # many resets happened
+    spread = tabular.make_model(model.P, model.r, mu=jnp.full(4, 0.25))
+    assert tabular.tabular_params(spread).start_state is None
+    seen = []
+    jax.jit(lambda k: seen.append(tabular.tabular_params(tabular.random_mdp(k, 3, 2, 2)).start_state)
+            or k)(jax.random.PRNGKey(0))
+    assert seen == [None]                                        # traced: keeps the draw
