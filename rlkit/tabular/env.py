@@ -2,8 +2,9 @@
 
 Observation ``[h, s]`` (int32; ``h`` is the 0-based step), action ``a`` in ``0..A-1``, reward
 ``r[h, s, a]``; the episode terminates after ``H`` steps. Next states are drawn by inverse CDF on
-cumulative tables precomputed in the params. The env exposes its exact model, so trainers and
-checks compute exact values and pseudo-regret.
+cumulative tables precomputed in the params; when the start distribution is a concrete point
+mass, the params record its state statically and auto-resets draw nothing. The env exposes its
+exact model, so trainers and checks compute exact values and pseudo-regret.
 """
 from __future__ import annotations
 
