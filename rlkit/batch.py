@@ -82,6 +82,16 @@ _COMPILED: dict[Any, _Compiled] = {}
 _COUPLED: dict[Any, bool] = {}
 
 
+def _cache_key(env_cfg: Any, hp: Any, train_cfg: TrainConfig, params_axis: int | None, *extra) -> Any:
+    """Key of the per-config caches below, or ``None`` for an unhashable config (arrays in it)."""
+    key = (env_cfg, type(hp), jax.tree_util.tree_structure(hp), train_cfg, params_axis) + extra
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
 def _has_batched_while(jaxpr) -> bool:
     """Whether a jaxpr (or one nested in it) has a while loop with a per-lane condition (what
     ``vmap`` makes of a loop whose trip count depends on the lane: a condition of shape
@@ -105,15 +115,12 @@ def lanes_coupled(env_cfg: Any, hp: Any, train_cfg: TrainConfig, params: Any,
     On CPU devices that rendezvous costs far more than it saves (StepMix's paper run: 0.84 s on
     one device, 4.8 s on two). Found by tracing ``lanes`` lanes (no compile; ``params`` has them
     as its leading axis when ``params_axis == 0``); cached per config."""
-    key = (env_cfg, type(hp), jax.tree_util.tree_structure(hp), train_cfg, params_axis)
-    try:
-        hash(key)
-    except TypeError:
-        key = None
+    key = _cache_key(env_cfg, hp, train_cfg, params_axis)
     if key is not None and key in _COUPLED:
         return _COUPLED[key]
     trainer = make_train(env_cfg.make_env(), hp.make_agent(), train_cfg)
-    keys = jax.ShapeDtypeStruct((lanes,) + seed_keys(0, 1).shape[1:], seed_keys(0, 1).dtype)
+    one_key = seed_keys(0, 1)
+    keys = jax.ShapeDtypeStruct((lanes,) + one_key.shape[1:], one_key.dtype)
     hps = jax.eval_shape(lambda: stack_hparams([hp], lanes))
     runner = jax.eval_shape(jax.vmap(trainer.init, in_axes=(0, 0, params_axis)), keys, hps, params)
     chunk = functools.partial(trainer.run_chunk, num_iterations=1)
@@ -126,10 +133,8 @@ def lanes_coupled(env_cfg: Any, hp: Any, train_cfg: TrainConfig, params: Any,
 
 def _compiled(env_cfg: Any, hp: Any, train_cfg: TrainConfig, params_axis: int | None,
               sharding: NamedSharding) -> _Compiled:
-    key = (env_cfg, type(hp), jax.tree_util.tree_structure(hp), train_cfg, params_axis, sharding)
-    try:
-        hash(key)
-    except TypeError:  # an unhashable config (arrays in it): no sharing
+    key = _cache_key(env_cfg, hp, train_cfg, params_axis, sharding)
+    if key is None:  # no sharing
         return _Compiled(env_cfg, train_cfg, params_axis, hp, sharding)
     if key not in _COMPILED:
         _COMPILED[key] = _Compiled(env_cfg, train_cfg, params_axis, hp, sharding)
@@ -149,12 +154,13 @@ class BatchedTrainer:
         self.trials = len(hps)
         self.seeds = seeds
         self.batch_size = self.trials * seeds
+        shared_params = None if self.per_seed_params else env_cfg.make_params(jax.random.PRNGKey(base_seed))
         self.sharding = batch_sharding(self.batch_size, devices)
         if devices is None and len(self.sharding.device_set) > 1 and all(
                 d.platform == "cpu" for d in self.sharding.device_set):
             # CPU devices are cores: keep a lane-coupled program on one (see lanes_coupled)
             params = (jax.eval_shape(jax.vmap(env_cfg.make_params), seed_keys(base_seed, seeds))
-                      if self.per_seed_params else env_cfg.make_params(jax.random.PRNGKey(base_seed)))
+                      if self.per_seed_params else shared_params)
             if lanes_coupled(env_cfg, hps[0], train_cfg, params, self._params_axis, seeds):
                 self.sharding = batch_sharding(self.batch_size, jax.devices()[:1])
         self.compiled = _compiled(env_cfg, hps[0], train_cfg, self._params_axis, self.sharding)
@@ -173,7 +179,7 @@ class BatchedTrainer:
             params = jax.tree_util.tree_map(lambda x: jnp.tile(x, (self.trials,) + (1,) * (x.ndim - 1)), params)
             self.env_params = jax.device_put(params, self.sharding)
         else:
-            self.env_params = env_cfg.make_params(jax.random.PRNGKey(base_seed))
+            self.env_params = shared_params
 
     def init(self):
         return self.compiled.init(self.keys, self.hp, self.env_params)

@@ -117,6 +117,13 @@ def jax_dispatch_minute(env, params, hidden=(128, 128)):
     net = scorer.init(jax.random.PRNGKey(1), obs0["vehicle"][:1], obs0["order"][:1],
                       pair_inputs("eta", obs0["vehicle_zone"][:1], obs0["order_pickup"][:1], travel_time))
 
+    def match_and_step_fn(key, state, weights, mask):
+        """The part the NumPy side also does: the matching and the env step."""
+        match = auction_match(weights, mask, eps_rel=1e-4)      # as dispatch.assignment_action
+        action = jnp.where(match.row_to_col >= 0, match.row_to_col, env.max_orders)
+        obs, state, *_ = env.step(key, state, action, params)
+        return obs, state, match.rounds
+
     @jax.jit
     def minute(key, state, obs):
         # the training-time acting path (dispatch.act with sampled exploration), the auction inlined
@@ -125,17 +132,10 @@ def jax_dispatch_minute(env, params, hidden=(128, 128)):
         logp = candidates.masked_log_softmax(dispatch.policy_logits(scorer.apply, net, obs, travel_time, "eta"), mask)
         probs = jnp.where(mask, jnp.exp(logp), 0.0) + 1e-8 * mask
         weights = dispatch.exploration_weights(k_explore, probs, logp, mask, "sample", 1.0, 0.0)
-        match = auction_match(weights, mask, eps_rel=1e-4)      # as dispatch.assignment_action
-        action = jnp.where(match.row_to_col >= 0, match.row_to_col, env.max_orders)
-        obs, state, *_ = env.step(k_env, state, action, params)
-        return state, obs, weights, match.rounds
+        obs, state, rounds = match_and_step_fn(k_env, state, weights, mask)
+        return state, obs, weights, rounds
 
-    @jax.jit
-    def match_and_step(key, state, weights, mask):
-        """The part the NumPy side also does: the matching and the env step."""
-        match = auction_match(weights, mask, eps_rel=1e-4)
-        action = jnp.where(match.row_to_col >= 0, match.row_to_col, env.max_orders)
-        return env.step(key, state, action, params)[1], match.rounds
+    match_and_step = jax.jit(lambda key, state, weights, mask: match_and_step_fn(key, state, weights, mask)[1:])
     return minute, match_and_step, state0, obs0
 
 
@@ -230,9 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"   JAX whole minute in one jitted call: {1e3 * t_d:.1f} ms (first call incl. compile {compile_d:.1f} s)")
     print(f"   JAX matching + step: {1e3 * t_m:.1f} ms; scipy linear_sum_assignment + NumPy step: {1e3 * t_s:.1f} ms: "
           f"ratio {ratios['dispatch_vs_scipy']:.2f}x")
-    extra_minute = {"dispatch_minute_s": round(t_d, 4)}
-
-    extra = dict(extra_minute)
+    extra = {"dispatch_minute_s": round(t_d, 4)}
     if not args.quick:
         print("\n3. one OSPO training iteration, ridesharing_grid setting (8 cities x 50 vehicles, 30 minutes)")
         c, per_iter = training_iteration_seconds(args.repeats)
